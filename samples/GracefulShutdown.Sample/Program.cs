@@ -1,0 +1,58 @@
+using GracefulShutdown;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Sample:UseLibrary=false runs the same app without the library: the "plain ASP.NET Core" baseline of the rollout benchmark.
+bool useLibrary = builder.Configuration.GetValue("Sample:UseLibrary", true);
+if (useLibrary)
+{
+    // The one line a service needs. The start-up gate only shows how to hold readiness for warm-up work.
+    builder.Services.AddGracefulShutdown()
+        .AddStartupGate("warm-up", static async (services, cancellationToken) =>
+        {
+            int warmupMs = services.GetRequiredService<IConfiguration>().GetValue("Sample:WarmupMs", 0);
+            await Task.Delay(warmupMs, cancellationToken);
+        });
+}
+
+var app = builder.Build();
+
+// Simulates start-up work before the host runs (e.g. database migrations). A SIGTERM now would kill a plain
+// .NET 10 app with exit code 143; with the library the app stops in order once the host has started.
+int startupWorkMs = app.Configuration.GetValue("Sample:StartupWorkMs", 0);
+if (startupWorkMs > 0)
+{
+    Console.WriteLine($"Sample: start-up work running for {startupWorkMs} ms");
+    await Task.Delay(startupWorkMs);
+    Console.WriteLine("Sample: start-up work done");
+}
+
+app.MapGet("/", () => "Hello from GracefulShutdown.Sample\n");
+
+// GET /work?ms=N simulates N ms of work. Long work links the drain deadline, so it can end on its own terms
+// before the drain timeout aborts it.
+app.MapGet("/work", async (int? ms, HttpContext context) =>
+{
+    int duration = ms ?? 0;
+    if (duration is < 0 or > 600_000)
+    {
+        return Results.Problem($"ms must be between 0 and 600000; it was {duration}.", statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    CancellationToken drainDeadline = context.RequestServices.GetService<IGracefulShutdown>()?.DrainDeadline ?? CancellationToken.None;
+    using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, drainDeadline);
+    try
+    {
+        await Task.Delay(duration, linked.Token);
+    }
+    catch (OperationCanceledException) when (drainDeadline.IsCancellationRequested)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return Results.Problem("The work was cut short by the drain deadline; retry on another replica.",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    return Results.Text($"worked {duration} ms\n");
+});
+
+app.Run();

@@ -1,0 +1,70 @@
+using GracefulShutdown.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// Maps the probe and preStop endpoints where the app wants them.
+/// </summary>
+public static class GracefulShutdownEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the startup, readiness, liveness and preStop endpoints as routed endpoints, and turns their automatic mapping off.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <returns>A convention builder for all four endpoints (for example to chain <c>RequireHost</c>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoints"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulShutdown()</c> was not called.</exception>
+    /// <remarks>
+    /// Routed endpoints run after everything the app puts before routing (authentication, HTTPS redirection, rate limiting):
+    /// kubelet sends no credentials, so exclude these endpoints from such policies. With
+    /// <c>GracefulShutdown:ManagementPort</c> set, each endpoint also requires that port.
+    /// </remarks>
+    public static IEndpointConventionBuilder MapGracefulShutdownEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        LifecycleEndpoints lifecycle = endpoints.ServiceProvider.GetService<LifecycleEndpoints>()
+            ?? throw new InvalidOperationException(
+                "Unable to find the required services. Add them by calling 'IServiceCollection.AddGracefulShutdown()' " +
+                "in the application's service configuration.");
+
+        lifecycle.MappedByApp = true;
+        var paths = lifecycle.Options.Endpoints;
+        var builders = new[]
+        {
+            endpoints.MapMethods(paths.StartupPath, lifecycle.Methods(), lifecycle.Startup).WithDisplayName("Startup probe"),
+            endpoints.MapMethods(paths.ReadinessPath, lifecycle.Methods(), lifecycle.Readiness).WithDisplayName("Readiness probe"),
+            endpoints.MapMethods(paths.LivenessPath, lifecycle.Methods(), lifecycle.Liveness).WithDisplayName("Liveness probe"),
+            endpoints.MapMethods(paths.PreStopPath, lifecycle.Methods(), lifecycle.PreStop).WithDisplayName("preStop hook"),
+        };
+        var composite = new CompositeEndpointConventionBuilder(builders);
+        composite.ExcludeFromDescription();
+        if (lifecycle.Options.ManagementPort is int port)
+        {
+            composite.RequireHost($"*:{port}");
+        }
+
+        return composite;
+    }
+
+    private sealed class CompositeEndpointConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder
+    {
+        public void Add(Action<EndpointBuilder> convention)
+        {
+            foreach (IEndpointConventionBuilder builder in builders)
+            {
+                builder.Add(convention);
+            }
+        }
+
+        public void Finally(Action<EndpointBuilder> finallyConvention)
+        {
+            foreach (IEndpointConventionBuilder builder in builders)
+            {
+                builder.Finally(finallyConvention);
+            }
+        }
+    }
+}

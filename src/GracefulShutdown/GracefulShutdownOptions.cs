@@ -1,0 +1,141 @@
+namespace GracefulShutdown;
+
+/// <summary>
+/// Options for the shutdown sequence, bound from the <c>GracefulShutdown</c> configuration section.
+/// </summary>
+/// <remarks>
+/// The budget is validated at start-up:
+/// <c>TrafficWait:Maximum + DrainTimeout + StopMargin</c> must not exceed <c>TerminationGracePeriod</c>,
+/// which must match the pod's <c>terminationGracePeriodSeconds</c>.
+/// The library sets <c>HostOptions.ShutdownTimeout</c> to <c>TrafficWait:Maximum + DrainTimeout + StopMargin</c>.
+/// </remarks>
+public class GracefulShutdownOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "GracefulShutdown";
+
+    /// <summary>Gets or sets the probe and preStop endpoint options.</summary>
+    public GracefulShutdownEndpointOptions Endpoints { get; set; } = new();
+
+    /// <summary>Gets or sets how long the application keeps serving after the drain begins.</summary>
+    public TrafficWaitOptions TrafficWait { get; set; } = new();
+
+    /// <summary>Gets or sets who may call the preStop endpoint.</summary>
+    public PreStopOptions PreStop { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets a port on which the library's endpoints answer; on every other port they do not exist.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: the endpoints answer on every port, and the preStop endpoint only to loopback callers
+    /// (unless <see cref="PreStopOptions.Token"/> is set). When set, the server must listen on that port too (for example
+    /// <c>ASPNETCORE_HTTP_PORTS=8080;8081</c>), and the preStop endpoint accepts any caller that reaches the port. Between 1 and 65535.
+    /// </value>
+    public int? ManagementPort { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long in-flight requests have to finish once the server stops accepting connections; then they are aborted.
+    /// </summary>
+    /// <value>The default value is 10 seconds. Greater than zero.</value>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long before the drain timeout <see cref="IGracefulShutdown.DrainDeadline"/> fires, so that long requests can finish on their own terms.
+    /// </summary>
+    /// <value>The default value is 2 seconds. Zero or more, and less than <see cref="DrainTimeout"/>.</value>
+    public TimeSpan DrainCancellationLead { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets the time kept for the stop work that runs after the drain (hosted services' <c>StopAsync</c>, service-registry deregistration, log flush).
+    /// </summary>
+    /// <value>The default value is 3 seconds. Zero or more.</value>
+    public TimeSpan StopMargin { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Gets or sets the pod's <c>terminationGracePeriodSeconds</c>: the whole budget from the start of termination (preStop included) to SIGKILL.
+    /// </summary>
+    /// <value>The default value is 30 seconds, Kubernetes' default. Greater than zero.</value>
+    public TimeSpan TerminationGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether responses served while draining close their connection
+    /// (<c>Connection: close</c> on HTTP/1.1, GOAWAY on HTTP/2), so that pooled clients reconnect to another replica.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CloseConnectionsWhileDraining { get; set; } = true;
+}
+
+/// <summary>
+/// Paths of the probe and preStop endpoints. Each answers GET and HEAD.
+/// </summary>
+public class GracefulShutdownEndpointOptions
+{
+    /// <summary>Gets or sets the startup probe path: 200 once the host has started and every start-up gate has completed.</summary>
+    /// <value>The default value is <c>/health/startup</c>. Must start with <c>/</c>.</value>
+    public string StartupPath { get; set; } = "/health/startup";
+
+    /// <summary>Gets or sets the readiness probe path: 200 while running and not draining, 503 otherwise.</summary>
+    /// <value>The default value is <c>/health/ready</c>. Must start with <c>/</c>.</value>
+    public string ReadinessPath { get; set; } = "/health/ready";
+
+    /// <summary>Gets or sets the liveness probe path: 200 unless a check tagged <c>live</c> fails; it stays 200 while draining.</summary>
+    /// <value>The default value is <c>/health/live</c>. Must start with <c>/</c>.</value>
+    public string LivenessPath { get; set; } = "/health/live";
+
+    /// <summary>Gets or sets the preStop hook path: begins the drain and answers 200 when the traffic wait is over.</summary>
+    /// <value>The default value is <c>/lifecycle/prestop</c>. Must start with <c>/</c>.</value>
+    public string PreStopPath { get; set; } = "/lifecycle/prestop";
+
+    /// <summary>
+    /// Gets or sets how long the result of the health checks tagged for a probe is reused, so that probes stay cheap.
+    /// </summary>
+    /// <value>The default value is 1 second. Zero (no caching) or more, at most 1 minute.</value>
+    public TimeSpan CheckResultCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The adaptive traffic wait: after the drain begins the application keeps serving at least <see cref="Minimum"/>,
+/// then until no new request has arrived for <see cref="QuietPeriod"/>, and at most <see cref="Maximum"/>.
+/// </summary>
+/// <remarks>
+/// Requests to the library's own endpoints (probes, preStop) are not traffic.
+/// </remarks>
+public class TrafficWaitOptions
+{
+    /// <summary>Gets or sets the shortest wait, which covers endpoint propagation even for an idle service.</summary>
+    /// <value>The default value is 5 seconds. Zero or more, at most <see cref="Maximum"/>.</value>
+    public TimeSpan Minimum { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how long no new request must arrive before traffic counts as gone.</summary>
+    /// <value>The default value is 2 seconds. Zero or more.</value>
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets the longest wait, whatever the traffic.</summary>
+    /// <value>The default value is 15 seconds. At least <see cref="Minimum"/>.</value>
+    public TimeSpan Maximum { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether Ctrl+C (SIGINT) outside Kubernetes (no <c>KUBERNETES_SERVICE_HOST</c>) skips the wait,
+    /// so that a developer does not sit through it. SIGTERM always runs it.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool SkipOnLocalInterrupt { get; set; } = true;
+}
+
+/// <summary>
+/// Who may call the preStop endpoint. With nothing configured only loopback callers may;
+/// kubelet calls from the node to the pod IP, so in Kubernetes set <see cref="GracefulShutdownOptions.ManagementPort"/> or <see cref="Token"/>.
+/// </summary>
+public class PreStopOptions
+{
+    /// <summary>
+    /// Gets or sets a shared secret that callers must send in the <see cref="TokenHeaderName"/> header
+    /// (from the manifest's <c>httpGet.httpHeaders</c>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no token).</value>
+    public string? Token { get; set; }
+
+    /// <summary>Gets or sets the header that carries <see cref="Token"/>.</summary>
+    /// <value>The default value is <c>X-PreStop-Token</c>.</value>
+    public string TokenHeaderName { get; set; } = "X-PreStop-Token";
+}

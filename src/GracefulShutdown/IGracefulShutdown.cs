@@ -1,0 +1,47 @@
+namespace GracefulShutdown;
+
+/// <summary>
+/// The application's shutdown lifecycle: its phase, the signals handlers and add-ons can observe, and a programmatic drain trigger.
+/// </summary>
+/// <remarks>
+/// Resolve it from dependency injection after calling <c>AddGracefulShutdown()</c>. It is a singleton.
+/// </remarks>
+public interface IGracefulShutdown
+{
+    /// <summary>Gets the current phase.</summary>
+    GracefulShutdownPhase Phase { get; }
+
+    /// <summary>
+    /// Gets a task that completes when the application first becomes ready (the host has started and every start-up gate has
+    /// completed). It is canceled if the drain begins first.
+    /// </summary>
+    Task WhenReady { get; }
+
+    /// <summary>
+    /// Gets a token that is canceled when the drain begins: the first of a preStop call, SIGTERM/SIGINT/SIGQUIT,
+    /// <c>IHostApplicationLifetime.StopApplication()</c> or <see cref="DrainAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// Do not cancel in-flight request work on this token: the application keeps serving while traffic moves away.
+    /// Use <see cref="DrainDeadline"/> for that.
+    /// </remarks>
+    CancellationToken DrainStarted { get; }
+
+    /// <summary>
+    /// Gets a token that is canceled shortly before the drain timeout aborts the requests still in flight
+    /// (<c>GracefulShutdown:DrainTimeout</c> minus <c>GracefulShutdown:DrainCancellationLead</c> after the server began to stop).
+    /// Long requests, streams and long polls should link it with <c>HttpContext.RequestAborted</c> and finish early.
+    /// </summary>
+    CancellationToken DrainDeadline { get; }
+
+    /// <summary>
+    /// Begins the drain, if it has not begun, and waits until the traffic wait is over. This is what the preStop endpoint does.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting; it does not stop the drain.</param>
+    /// <returns>A task that completes when the traffic wait is over.</returns>
+    /// <remarks>
+    /// This operation is idempotent: concurrent and repeated calls wait for the same traffic wait.
+    /// It does not stop the host: call <c>IHostApplicationLifetime.StopApplication()</c> afterwards (the wait is not repeated).
+    /// </remarks>
+    Task DrainAsync(CancellationToken cancellationToken = default);
+}
