@@ -27,6 +27,7 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
     private CancellationTokenRegistration _onStopping;
     private CancellationTokenRegistration _onStarted;
     private Task _gatesTask = Task.CompletedTask;
+    private IDisposable? _signalRegistration;
 
     public GracefulShutdownHostedService(ShutdownCoordinator coordinator, IHostApplicationLifetime lifetime, IServiceProvider services,
         IEnumerable<StartupGate> gates, IOptions<GracefulShutdownOptions> options, IOptions<HostOptions> hostOptions,
@@ -60,9 +61,10 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
         _onStopping = _lifetime.ApplicationStopping.Register(static state =>
             ((ShutdownCoordinator)state!).BeginDrain(DrainTrigger.StopApplication), _coordinator);
 
-        if (ProcessSignals.Attach(_onSignal) is PosixSignal early)
+        (_signalRegistration, PosixSignal? early) = ProcessSignals.Attach(_onSignal);
+        if (early is PosixSignal signal)
         {
-            _logger.SignalDuringStartup(ShutdownCoordinator.SignalName(early));
+            _logger.SignalDuringStartup(ShutdownCoordinator.SignalName(signal));
             _coordinator.BeginDrain(DrainTrigger.SignalDuringStartup);
             _onStarted = _lifetime.ApplicationStarted.Register(static state => ((IHostApplicationLifetime)state!).StopApplication(), _lifetime);
         }
@@ -102,7 +104,12 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
     {
         _coordinator.EnterStopped();
         _logger.ShutdownComplete(_coordinator.SinceDrainStarted.TotalSeconds, _coordinator.Trigger);
-        ProcessSignals.Detach(_onSignal);
+        if (_signalRegistration is not null)
+        {
+            ProcessSignals.Detach(_signalRegistration);
+            _signalRegistration = null;
+        }
+
         return Task.CompletedTask;
     }
 
@@ -221,5 +228,6 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
     {
         _onStopping.Dispose();
         _onStarted.Dispose();
+        _signalRegistration?.Dispose();
     }
 }

@@ -15,7 +15,7 @@ internal static class ProcessSignals
 {
     private static readonly Lock s_gate = new();
     private static PosixSignalRegistration[]? s_registrations;
-    private static Action<PosixSignalContext>? s_attached;
+    private static bool s_attached;
     private static PosixSignal? s_early;
     private static int s_earlyCount;
     private static bool s_hostFinished;
@@ -46,51 +46,76 @@ internal static class ProcessSignals
         }
     }
 
-    /// <summary>Routes signals to a running host. Returns a signal received before it attached, if any.</summary>
-    public static PosixSignal? Attach(Action<PosixSignalContext> handler)
+    /// <summary>
+    /// Hands signal handling to a starting host: registers <paramref name="handler"/> for SIGTERM, SIGINT and SIGQUIT
+    /// (registered after the host's own console lifetime, so it runs first and sees which signal began the drain).
+    /// Returns the registration and a signal received before the host attached, if any.
+    /// </summary>
+    public static (IDisposable Registration, PosixSignal? EarlySignal) Attach(Action<PosixSignalContext> handler)
     {
+        PosixSignalRegistration[] registrations;
+        try
+        {
+            registrations =
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, handler),
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, handler),
+                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, handler),
+            ];
+        }
+        catch (PlatformNotSupportedException)
+        {
+            registrations = [];
+        }
+
         lock (s_gate)
         {
-            s_attached = handler;
+            s_attached = true;
             s_hostFinished = false;
             PosixSignal? early = s_early;
             s_early = null;
             s_earlyCount = 0;
-            return early;
+            return (new Registrations(registrations), early);
         }
     }
 
-    public static void Detach(Action<PosixSignalContext> handler)
+    /// <summary>The host has stopped: from now on signals take their default action.</summary>
+    public static void Detach(IDisposable registration)
     {
+        registration.Dispose();
         lock (s_gate)
         {
-            if (ReferenceEquals(s_attached, handler))
-            {
-                s_attached = null;
-                s_hostFinished = true;
-            }
+            s_attached = false;
         }
     }
 
     private static void Handle(PosixSignalContext context)
     {
-        Action<PosixSignalContext>? attached;
         lock (s_gate)
         {
-            attached = s_attached;
-            if (attached is null)
+            // A running host handles signals with its own registration; after it stopped, or on a second
+            // early signal, the default action (terminate) applies.
+            if (!s_attached && !s_hostFinished && s_earlyCount++ == 0)
             {
-                // After the host stopped, or on a second early signal, the default action (terminate) applies.
-                if (!s_hostFinished && s_earlyCount++ == 0)
-                {
-                    s_early = context.Signal;
-                    context.Cancel = true;
-                }
-
-                return;
+                s_early = context.Signal;
+                context.Cancel = true;
             }
         }
+    }
 
-        attached(context);
+    private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (PosixSignalRegistration registration in registrations)
+            {
+                registration.Dispose();
+            }
+
+            lock (s_gate)
+            {
+                s_hostFinished = true;
+            }
+        }
     }
 }
