@@ -50,6 +50,7 @@ public static class GracefulShutdownServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(KubernetesEnvironment.FromProcess());
+        services.AddLogging();
         services.AddMetrics();
         services.AddHealthChecks();
         services.TryAddSingleton<ShutdownCoordinator>();

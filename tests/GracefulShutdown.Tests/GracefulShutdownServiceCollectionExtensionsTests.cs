@@ -1,0 +1,111 @@
+using GracefulShutdown.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GracefulShutdown.Tests;
+
+public sealed class GracefulShutdownServiceCollectionExtensionsTests
+{
+    private static ServiceProvider Build(Action<IServiceCollection> configure, Dictionary<string, string?>? configuration = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(configuration ?? []).Build());
+        configure(services);
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_NullServices_Throws()
+    {
+        Assert.Throws<ArgumentNullException>("services", () => ((IServiceCollection)null!).AddGracefulShutdown());
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_Twice_RegistersOnce()
+    {
+        var services = new ServiceCollection();
+        services.AddGracefulShutdown();
+        int count = services.Count;
+
+        IGracefulShutdownBuilder builder = services.AddGracefulShutdown();
+
+        Assert.Equal(count, services.Count);
+        Assert.Same(services, builder.Services);
+        Assert.Single(services, d => d.ImplementationType == typeof(GracefulShutdownHostedService));
+        Assert.Single(services, d => d.ImplementationType == typeof(GracefulShutdownStartupFilter));
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_BindsTheSection()
+    {
+        using ServiceProvider provider = Build(s => s.AddGracefulShutdown(), new()
+        {
+            ["GracefulShutdown:TrafficWait:Minimum"] = "00:00:03",
+            ["GracefulShutdown:Endpoints:ReadinessPath"] = "/ready",
+            ["GracefulShutdown:PreStop:Token"] = "s3cret",
+            ["GracefulShutdown:ManagementPort"] = "8081",
+        });
+
+        GracefulShutdownOptions options = provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(3), options.TrafficWait.Minimum);
+        Assert.Equal("/ready", options.Endpoints.ReadinessPath);
+        Assert.Equal("s3cret", options.PreStop.Token);
+        Assert.Equal(8081, options.ManagementPort);
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_Action_RunsAfterTheSection()
+    {
+        using ServiceProvider provider = Build(s => s.AddGracefulShutdown(o => o.DrainTimeout = TimeSpan.FromSeconds(4)),
+            new() { ["GracefulShutdown:DrainTimeout"] = "00:00:07" });
+
+        Assert.Equal(TimeSpan.FromSeconds(4), provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.DrainTimeout);
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_ConfigurationSection_IsBound()
+    {
+        IConfigurationSection section = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Shutdown:TrafficWait:QuietPeriod"] = "00:00:01" })
+            .Build().GetSection("Shutdown");
+
+        using ServiceProvider provider = Build(s => s.AddGracefulShutdown(section));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.TrafficWait.QuietPeriod);
+    }
+
+    [Fact]
+    public void AddStartupGate_RegistersTheGate()
+    {
+        var services = new ServiceCollection();
+
+        services.AddGracefulShutdown().AddStartupGate("cache", (_, _) => Task.CompletedTask);
+
+        Assert.Single(services, d => d.ServiceType == typeof(StartupGate));
+        Assert.Throws<ArgumentException>("name", () => services.AddGracefulShutdown().AddStartupGate(" ", (_, _) => Task.CompletedTask));
+    }
+
+    [Fact]
+    public void MapGracefulShutdownEndpoints_WithoutAddGracefulShutdown_ThrowsNamingIt()
+    {
+        WebApplication app = WebApplication.CreateSlimBuilder().Build();
+
+        var exception = Assert.Throws<InvalidOperationException>(() => app.MapGracefulShutdownEndpoints());
+
+        Assert.Contains("AddGracefulShutdown()", exception.Message);
+    }
+
+    [Fact]
+    public void IGracefulShutdown_IsTheCoordinator()
+    {
+        using ServiceProvider provider = Build(s => s.AddGracefulShutdown());
+
+        Assert.Same(provider.GetRequiredService<ShutdownCoordinator>(), provider.GetRequiredService<IGracefulShutdown>());
+    }
+}
