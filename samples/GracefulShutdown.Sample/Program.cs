@@ -29,6 +29,9 @@ if (startupWorkMs > 0)
 
 app.MapGet("/", () => "Hello from GracefulShutdown.Sample\n");
 
+// Debug-level line (off by default) that tests wait on to know a request is being served.
+ILogger workLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GracefulShutdown.Sample.Work");
+
 // GET /work?ms=N simulates N ms of work. Long work links the drain deadline, so it can end on its own terms
 // before the drain timeout aborts it.
 app.MapGet("/work", async (int? ms, HttpContext context) =>
@@ -39,6 +42,7 @@ app.MapGet("/work", async (int? ms, HttpContext context) =>
         return Results.Problem($"ms must be between 0 and 600000; it was {duration}.", statusCode: StatusCodes.Status400BadRequest);
     }
 
+    workLog.LogDebug("Work of {Duration} ms started", duration);
     CancellationToken drainDeadline = context.RequestServices.GetService<IGracefulShutdown>()?.DrainDeadline ?? CancellationToken.None;
     using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, drainDeadline);
     try

@@ -66,7 +66,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
             "--Logging:Console:FormatterName=simple",
             "--Logging:Console:FormatterOptions:SingleLine=true",
             "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
-            "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information",
+            "--Logging:LogLevel:GracefulShutdown.Sample=Debug",
             .. arguments ?? [],
         ])
         {

@@ -29,7 +29,7 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         await using SampleProcess app = await SampleProcess.StartAsync(FastWait);
         using HttpClient client = SampleProcess.CreateClient(app.BaseAddress!);
         Task<HttpResponseMessage> inFlight = client.GetAsync("work?ms=1500");
-        await app.WaitForLineAsync(l => l.Contains("Request starting HTTP/1.1 GET", StringComparison.Ordinal) && l.Contains("/work?ms=1500", StringComparison.Ordinal));
+        await app.WaitForLineAsync(l => l.Contains("Work of 1500 ms started", StringComparison.Ordinal));
 
         var stopwatch = Stopwatch.StartNew();
         app.Signal(SampleProcess.SIGTERM);
@@ -234,7 +234,7 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
             [.. FastWait, "--GracefulShutdown:DrainTimeout=00:00:03", "--GracefulShutdown:DrainCancellationLead=00:00:01"]);
         using HttpClient client = SampleProcess.CreateClient(app.BaseAddress!);
         Task<HttpResponseMessage> longRequest = client.GetAsync("work?ms=60000");
-        await app.WaitForLineAsync(l => l.Contains("/work?ms=60000", StringComparison.Ordinal));
+        await app.WaitForLineAsync(l => l.Contains("Work of 60000 ms started", StringComparison.Ordinal));
 
         app.Signal(SampleProcess.SIGTERM);
         HttpResponseMessage response = await longRequest;

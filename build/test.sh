@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test: build (warnings are errors), unit and integration tests, the packaging smoke test,
+# and the short rollout benchmark when its harness is present. Installs the Debian packages it needs when missing.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+need=()
+command -v curl >/dev/null || need+=(curl)
+if [ -x build/rollout/run.sh ] || [ -d build/Rollout ]; then
+  command -v haproxy >/dev/null || need+=(haproxy)
+  command -v wrk >/dev/null || need+=(wrk)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "build/test.sh needs: ${need[*]} (install them with apt-get, or run as root)" >&2
+    exit 1
+  fi
+fi
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+dotnet build GracefulShutdown.sln -c Release --nologo -v q
+set +e
+dotnet test GracefulShutdown.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" 2>&1 | tee "$results/test.log"
+test_status=${PIPESTATUS[0]}
+set -e
+
+count() { { grep -Eo "^ +$1: +[0-9]+" "$results/test.log" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
+
+extra_status=0
+if ./build/package-smoke.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+
+if [ -x build/rollout/run.sh ]; then
+  if ./build/rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+fi
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$test_status" != 0 ] || [ "$extra_status" != 0 ] || [ "$passed" = 0 ]; then
+  exit 1
+fi
