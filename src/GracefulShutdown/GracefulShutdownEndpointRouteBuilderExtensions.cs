@@ -20,7 +20,8 @@ public static class GracefulShutdownEndpointRouteBuilderExtensions
     /// <remarks>
     /// Routed endpoints run after everything the app puts before routing (authentication, HTTPS redirection, rate limiting):
     /// kubelet sends no credentials, so exclude these endpoints from such policies. With
-    /// <c>GracefulShutdown:ManagementPort</c> set, each endpoint also requires that port.
+    /// <c>GracefulShutdown:ManagementPort</c> set, each endpoint answers 404 on every other local port (the connection's port,
+    /// not the client-controlled Host header).
     /// </remarks>
     public static IEndpointConventionBuilder MapGracefulShutdownEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -34,18 +35,13 @@ public static class GracefulShutdownEndpointRouteBuilderExtensions
         var paths = lifecycle.Options.Endpoints;
         var builders = new[]
         {
-            endpoints.MapMethods(paths.StartupPath, lifecycle.Methods(), lifecycle.Startup).WithDisplayName("Startup probe"),
-            endpoints.MapMethods(paths.ReadinessPath, lifecycle.Methods(), lifecycle.Readiness).WithDisplayName("Readiness probe"),
-            endpoints.MapMethods(paths.LivenessPath, lifecycle.Methods(), lifecycle.Liveness).WithDisplayName("Liveness probe"),
-            endpoints.MapMethods(paths.PreStopPath, lifecycle.Methods(), lifecycle.PreStop).WithDisplayName("preStop hook"),
+            endpoints.MapMethods(paths.StartupPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Startup)).WithDisplayName("Startup probe"),
+            endpoints.MapMethods(paths.ReadinessPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Readiness)).WithDisplayName("Readiness probe"),
+            endpoints.MapMethods(paths.LivenessPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Liveness)).WithDisplayName("Liveness probe"),
+            endpoints.MapMethods(paths.PreStopPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.PreStop)).WithDisplayName("preStop hook"),
         };
         var composite = new CompositeEndpointConventionBuilder(builders);
         composite.ExcludeFromDescription();
-        if (lifecycle.Options.ManagementPort is int port)
-        {
-            composite.RequireHost($"*:{port}");
-        }
-
         return composite;
     }
 

@@ -68,6 +68,29 @@ internal sealed class LifecycleEndpoints
 
     internal IEnumerable<string> Methods() => s_getHead;
 
+    /// <summary>
+    /// Wraps a handler for routed mapping: with a management port, other local ports answer 404. The connection's local port
+    /// decides, never the Host header, which the caller controls.
+    /// </summary>
+    public RequestDelegate OnManagementPort(RequestDelegate handler)
+    {
+        if (_options.ManagementPort is not int port)
+        {
+            return handler;
+        }
+
+        return context =>
+        {
+            if (context.Connection.LocalPort == port)
+            {
+                return handler(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        };
+    }
+
     /// <summary>Returns the handler for a request to one of the endpoints, or <see langword="null"/>.</summary>
     public RequestDelegate? Match(HttpContext context)
     {

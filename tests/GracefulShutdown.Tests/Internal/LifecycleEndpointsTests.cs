@@ -404,6 +404,20 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
         Assert.Equal(0, (await coordinator.WaitForTrafficToLeaveAsync().WaitAsync(Safety)).RequestsDuringWait);
     }
 
+    [Fact]
+    public async Task MapGracefulShutdownEndpoints_WithManagementPort_DecidesByTheLocalPortNotTheHostHeader()
+    {
+        WebApplication app = await StartAsync(o => o.ManagementPort = 8081, map: a => a.MapGracefulShutdownEndpoints());
+
+        HttpContext spoofed = await SendAsync(app, "/lifecycle/prestop?wait=false", remoteIp: "10.0.0.9", localPort: 8080,
+            configure: c => c.Request.Host = new HostString("pod", 8081));
+        Assert.Equal(GracefulShutdownPhase.Running, app.Coordinator().Phase);
+        HttpContext management = await SendAsync(app, "/lifecycle/prestop?wait=false", remoteIp: "10.0.0.9", localPort: 8081);
+
+        Assert.Equal(404, spoofed.Response.StatusCode);
+        Assert.Equal(202, management.Response.StatusCode);
+    }
+
     private static async Task WaitForPhaseAsync(WebApplication app, GracefulShutdownPhase phase)
     {
         ShutdownCoordinator coordinator = app.Coordinator();
