@@ -11,7 +11,7 @@ using Moq;
 
 namespace GracefulShutdown.Eureka.Tests;
 
-internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, string? Body, string? Accept, string? ContentType, string? Authorization)
+internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, string? Body, string? Accept, string? ContentType, string? Authorization, long? ContentLength = null)
 {
     public string Server => Uri.Host;
 
@@ -62,7 +62,7 @@ internal sealed class FakeEurekaHandler : HttpMessageHandler
     {
         string? body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var recorded = new RecordedRequest(request.Method, request.RequestUri!, body, request.Headers.Accept.ToString(),
-            request.Content?.Headers.ContentType?.MediaType, request.Headers.Authorization?.ToString());
+            request.Content?.Headers.ContentType?.MediaType, request.Headers.Authorization?.ToString(), request.Content?.Headers.ContentLength);
         lock (_gate)
         {
             _requests.Add(recorded);

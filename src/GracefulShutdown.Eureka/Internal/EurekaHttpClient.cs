@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -43,6 +43,7 @@ internal sealed class EurekaHttpClient
     public const string HttpClientName = "GracefulShutdown.Eureka";
 
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
 
     private readonly IHttpClientFactory _httpClientFactory;
     private readonly TimeProvider _time;
@@ -69,9 +70,15 @@ internal sealed class EurekaHttpClient
     public Task<EurekaCallResult> RegisterAsync(EurekaInstanceIdentity instance, EurekaStatus status, EurekaStatus overriddenStatus,
         long lastDirtyTimestamp, CancellationToken cancellationToken)
     {
-        RegisterRequest body = instance.ToRegisterRequest(status, overriddenStatus, lastDirtyTimestamp);
-        return SendAsync("register", HttpMethod.Post, $"apps/{instance.AppPath}",
-            () => JsonContent.Create(body, EurekaJsonContext.Default.RegisterRequest), cancellationToken);
+        // Serialised up front so the body goes out with a Content-Length: some Eureka servers and proxies mishandle chunked POSTs.
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(instance.ToRegisterRequest(status, overriddenStatus, lastDirtyTimestamp),
+            EurekaJsonContext.Default.RegisterRequest);
+        return SendAsync("register", HttpMethod.Post, $"apps/{instance.AppPath}", () =>
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = JsonContentType;
+            return content;
+        }, cancellationToken);
     }
 
     public Task<EurekaCallResult> HeartbeatAsync(EurekaInstanceIdentity instance, EurekaStatus status, long lastDirtyTimestamp,

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using GracefulShutdown.Eureka.Internal;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -32,6 +33,7 @@ public class EurekaRegistrationServiceTests
         Assert.True(LastDirty(requests[1]) > LastDirty(requests[0]));
         Assert.All(requests, r => Assert.Equal("application/json", r.Accept));
         Assert.Equal("application/json", requests[0].ContentType);
+        Assert.Equal(Encoding.UTF8.GetByteCount(requests[0].Body!), requests[0].ContentLength);
         Assert.Equal(EurekaRegistration.Up, h.State.Registration);
     }
 
