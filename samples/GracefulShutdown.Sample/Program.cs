@@ -8,6 +8,7 @@ if (useLibrary)
 {
     // The one line a service needs. The start-up gate only shows how to hold readiness for warm-up work.
     builder.Services.AddGracefulShutdown()
+        .AddEureka() // off unless eureka:client:serviceUrl is set
         .AddStartupGate("warm-up", static async (services, cancellationToken) =>
         {
             int warmupMs = services.GetRequiredService<IConfiguration>().GetValue("Sample:WarmupMs", 0);

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Threading.Channels;
+using GracefulShutdown.Eureka.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
+
+namespace GracefulShutdown.Eureka.Tests;
+
+internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, string? Body, string? Accept, string? ContentType, string? Authorization, long? ContentLength = null)
+{
+    public string Server => Uri.Host;
+
+    public string Path => Uri.UnescapeDataString(Uri.AbsolutePath);
+
+    public string Query => Uri.UnescapeDataString(Uri.Query);
+
+    public override string ToString() => $"{Method} {Server}{Path}{Query}";
+}
+
+/// <summary>A Eureka server stand-in at the HttpMessageHandler level: records every request and answers with <see cref="Respond"/>.</summary>
+internal sealed class FakeEurekaHandler : HttpMessageHandler
+{
+    private readonly Channel<RecordedRequest> _arrivals = Channel.CreateUnbounded<RecordedRequest>();
+    private readonly Lock _gate = new();
+    private readonly List<RecordedRequest> _requests = [];
+
+    /// <summary>Answers a request; by default 204 for POST, 200 for PUT and DELETE, 404 for GET.</summary>
+    public Func<RecordedRequest, CancellationToken, Task<HttpResponseMessage>> Respond { get; set; } = static (request, _) =>
+        Task.FromResult(Default(request));
+
+    public IReadOnlyList<RecordedRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _requests.ToArray();
+            }
+        }
+    }
+
+    public static HttpResponseMessage Default(RecordedRequest request) => new(request.Method.Method switch
+    {
+        "POST" => HttpStatusCode.NoContent,
+        "GET" => HttpStatusCode.NotFound,
+        _ => HttpStatusCode.OK,
+    });
+
+    public static HttpResponseMessage Status(HttpStatusCode code, string? body = null) =>
+        new(code) { Content = body is null ? null : new StringContent(body) };
+
+    /// <summary>Waits for the next request (a safety bound only; tests never wait on real time otherwise).</summary>
+    public async Task<RecordedRequest> NextAsync() =>
+        await _arrivals.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        string? body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        var recorded = new RecordedRequest(request.Method, request.RequestUri!, body, request.Headers.Accept.ToString(),
+            request.Content?.Headers.ContentType?.MediaType, request.Headers.Authorization?.ToString(), request.Content?.Headers.ContentLength);
+        lock (_gate)
+        {
+            _requests.Add(recorded);
+        }
+
+        _arrivals.Writer.TryWrite(recorded);
+        HttpResponseMessage response = await Respond(recorded, cancellationToken);
+        response.Content ??= new ByteArrayContent([]);
+        return response;
+    }
+
+    /// <summary>Never answers; only the caller's token ends it.</summary>
+    public static async Task<HttpResponseMessage> Hang(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        throw new InvalidOperationException("unreachable");
+    }
+}
+
+internal sealed class FakeHttpClientFactory(HttpMessageHandler handler) : IHttpClientFactory
+{
+    public HttpClient CreateClient(string name) => new(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+}
+
+internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _drain = new();
+
+    public GracefulShutdownPhase Phase { get; private set; }
+
+    public Task WhenReady => _ready.Task;
+
+    public CancellationToken DrainStarted => _drain.Token;
+
+    public CancellationToken DrainDeadline => CancellationToken.None;
+
+    public void MarkReady()
+    {
+        Phase = GracefulShutdownPhase.Running;
+        _ready.TrySetResult();
+    }
+
+    public void BeginDrain()
+    {
+        Phase = GracefulShutdownPhase.Draining;
+        _ready.TrySetCanceled();
+        _drain.Cancel();
+    }
+
+    public Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        BeginDrain();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _drain.Dispose();
+}
+
+/// <summary>Everything a registration test needs, wired by hand: fake time, fake server, fake lifecycle, fake logs.</summary>
+internal sealed class EurekaHarness : IDisposable
+{
+    public const string ServerA = "http://eureka-a:8761/eureka/";
+    public const string ServerB = "http://eureka-b:8761/eureka/";
+
+    private readonly ServiceProvider _metricsProvider;
+    private readonly Channel<TimeSpan> _waits = Channel.CreateUnbounded<TimeSpan>();
+
+    public EurekaHarness(Action<EurekaClientOptions>? client = null, Action<EurekaInstanceOptions>? instance = null,
+        Action<GracefulShutdownOptions>? shutdown = null)
+    {
+        ClientOptions = new EurekaClientOptions { ServiceUrl = ServerA + "," + ServerB };
+        client?.Invoke(ClientOptions);
+        InstanceOptions = new EurekaInstanceOptions { AppName = "orders", HostName = "pod-1", IpAddress = "10.0.0.7", Port = 8080 };
+        instance?.Invoke(InstanceOptions);
+        ShutdownOptions = new GracefulShutdownOptions();
+        shutdown?.Invoke(ShutdownOptions);
+
+        _metricsProvider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        MeterFactory = _metricsProvider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        Metrics = new EurekaMetrics(MeterFactory, State);
+        Client = new EurekaHttpClient(new FakeHttpClientFactory(Handler), Options.Create(ClientOptions), Time,
+            new FakeLogger<EurekaHttpClient>(Logs), Metrics);
+        Service = new EurekaRegistrationService(Client, Shutdown, State, Options.Create(ClientOptions), Options.Create(InstanceOptions),
+            Options.Create(ShutdownOptions), Mock.Of<IHostEnvironment>(e => e.ApplicationName == "Orders.Api"),
+            new ServiceCollection().BuildServiceProvider(), Time, new FakeLogger<EurekaRegistrationService>(Logs),
+            wait => _waits.Writer.TryWrite(wait));
+    }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 11, 26, 12, 0, 0, TimeSpan.Zero));
+
+    public FakeEurekaHandler Handler { get; } = new();
+
+    public FakeGracefulShutdown Shutdown { get; } = new();
+
+    public FakeLogCollector Logs { get; } = new();
+
+    public EurekaRegistrationState State { get; } = new();
+
+    public EurekaClientOptions ClientOptions { get; }
+
+    public EurekaInstanceOptions InstanceOptions { get; }
+
+    public GracefulShutdownOptions ShutdownOptions { get; }
+
+    public System.Diagnostics.Metrics.IMeterFactory MeterFactory { get; }
+
+    public EurekaMetrics Metrics { get; }
+
+    public EurekaHttpClient Client { get; }
+
+    public EurekaRegistrationService Service { get; }
+
+    /// <summary>Resolves the identity from the options and readies <see cref="EurekaRegistrationService.StepAsync"/>.</summary>
+    public EurekaRegistrationService Initialized()
+    {
+        Service.Initialize(EurekaInstanceResolver.Resolve(InstanceOptions, "Orders.Api", "/health/ready", []));
+        return Service;
+    }
+
+    public Task<TimeSpan> StepAsync() => Service.StepAsync(CancellationToken.None);
+
+    /// <summary>Waits until the background loop has armed its timer, and returns how long it waits.</summary>
+    public async Task<TimeSpan> LoopWaitingAsync() => await _waits.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+    public IReadOnlyList<FakeLogRecord> LogsWithId(int id) => Logs.GetSnapshot().Where(r => r.Id.Id == id).ToArray();
+
+    public void Dispose()
+    {
+        Service.Dispose();
+        Shutdown.Dispose();
+        _metricsProvider.Dispose();
+    }
+}
