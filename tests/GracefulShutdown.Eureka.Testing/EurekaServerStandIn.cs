@@ -49,6 +49,9 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
     private readonly List<EurekaCall> _calls = [];
     private readonly List<(Func<EurekaCall, bool> Predicate, TaskCompletionSource<EurekaCall> Completion)> _waiters = [];
     private readonly List<FaultRule> _faults = [];
+
+    // Every hang handed out, including those whose rule is used up but which may still hold requests.
+    private readonly List<EurekaHang> _hangs = [];
     private WebApplication? _app;
     private CancellationTokenSource? _listenerCts;
     private long _sequence;
@@ -233,6 +236,7 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
         lock (_gate)
         {
             _faults.Add(new FaultRule(operation, times, null, hang));
+            _hangs.Add(hang);
         }
 
         return hang;
@@ -243,11 +247,12 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
     {
         lock (_gate)
         {
-            foreach (FaultRule rule in _faults)
+            foreach (EurekaHang hang in _hangs)
             {
-                rule.Hang?.Release();
+                hang.Release();
             }
 
+            _hangs.Clear();
             _faults.Clear();
         }
     }
