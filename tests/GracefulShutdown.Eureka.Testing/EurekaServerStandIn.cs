@@ -146,11 +146,16 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
         {
             return await completion.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             lock (_gate)
             {
                 _waiters.RemoveAll(w => w.Completion == completion);
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                throw;
             }
 
             throw new TimeoutException(
