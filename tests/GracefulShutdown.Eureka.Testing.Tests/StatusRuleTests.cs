@@ -33,6 +33,27 @@ public sealed class StatusRuleTests
     }
 
     [Fact]
+    public async Task ReRegister_OutOfServiceByReplica_SkipsLeaseExistsRule()
+    {
+        await using var eureka = await EurekaServerStandIn.StartAsync();
+        using var http = new EurekaHttp(eureka.BaseUri);
+        (await http.RegisterAsync("A", EurekaHttp.Instance("A", "a-1", lastDirtyTimestamp: 1_000))).Dispose();
+        var request = new HttpRequestMessage(HttpMethod.Post, "apps/A")
+        {
+            Content = new StringContent(
+                new System.Text.Json.Nodes.JsonObject { ["instance"] = EurekaHttp.Instance("A", "a-1", status: "OUT_OF_SERVICE", lastDirtyTimestamp: 2_000) }.ToJsonString(),
+                System.Text.Encoding.UTF8,
+                "application/json"),
+        };
+        request.Headers.Add("x-netflix-discovery-replication", "true");
+
+        using HttpResponseMessage response = await http.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("OUT_OF_SERVICE", eureka.GetInstance("A", "a-1")!.Status);
+    }
+
+    [Fact]
     public async Task FirstRegister_OutOfService_IsStored()
     {
         await using var eureka = await EurekaServerStandIn.StartAsync();

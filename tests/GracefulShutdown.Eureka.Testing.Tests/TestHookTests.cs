@@ -77,6 +77,33 @@ public sealed class TestHookTests
     }
 
     [Fact]
+    public async Task WaitForCallAsync_Cancelled_ThrowsAndLaterCallsStillWork()
+    {
+        await using var eureka = await EurekaServerStandIn.StartAsync();
+        using var http = new EurekaHttp(eureka.BaseUri);
+        using var cts = new CancellationTokenSource();
+        Task<EurekaCall> waiting = eureka.WaitForCallAsync(c => c.Operation == EurekaOperation.Register, s_wait, cts.Token);
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(404, await http.StatusAsync(HttpMethod.Put, "apps/A/x"));
+        Assert.Equal(404, (await eureka.WaitForCallAsync(c => c.Operation == EurekaOperation.Heartbeat, s_wait)).StatusCode);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_PendingWait_FailsWithObjectDisposed()
+    {
+        var eureka = await EurekaServerStandIn.StartAsync();
+        Task<EurekaCall> waiting = eureka.WaitForCallAsync(c => c.Operation == EurekaOperation.Register, s_wait);
+
+        await eureka.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(s_wait));
+        Assert.False(eureka.IsListening);
+    }
+
+    [Fact]
     public async Task Calls_ConcurrentHeartbeats_AllRecordedAndRenewed()
     {
         await using var eureka = await EurekaServerStandIn.StartAsync();
