@@ -205,7 +205,8 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
             return await DrainStepAsync(identity, cancellationToken).ConfigureAwait(false);
         }
 
-        EurekaStatus desired = _shutdown.WhenReady.IsCompletedSuccessfully ? EurekaStatus.Up : EurekaStatus.Starting;
+        // STARTING first, always: peers and dashboards see the instance arrive before it takes traffic.
+        EurekaStatus desired = _everRegistered && _shutdown.WhenReady.IsCompletedSuccessfully ? EurekaStatus.Up : EurekaStatus.Starting;
         if (_lease != desired)
         {
             EurekaCallResult registered = await RegisterAsync(identity, desired, EurekaStatus.Unknown, cancellationToken).ConfigureAwait(false);

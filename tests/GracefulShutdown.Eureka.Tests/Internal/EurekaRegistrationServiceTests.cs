@@ -83,8 +83,9 @@ public class EurekaRegistrationServiceTests
         using var h = new EurekaHarness(instance: o => o.LeaseRenewalIntervalInSeconds = 10);
         h.Initialized();
         h.Shutdown.MarkReady();
-        await h.StepAsync();
-        long dirty = LastDirty(h.Handler.Requests[0]);
+        await h.StepAsync();                                   // STARTING
+        await h.StepAsync();                                   // UP
+        long dirty = LastDirty(h.Handler.Requests.Last(r => r.Method == HttpMethod.Post));
         int before = h.Handler.Requests.Count;
 
         Assert.Equal(TimeSpan.FromSeconds(10), await h.StepAsync());
@@ -107,7 +108,8 @@ public class EurekaRegistrationServiceTests
         using var h = new EurekaHarness();
         h.Initialized();
         h.Shutdown.MarkReady();
-        await h.StepAsync();
+        await h.StepAsync();                                   // STARTING
+        await h.StepAsync();                                   // UP
         h.Handler.Respond = (r, _) => Task.FromResult(r.Method == HttpMethod.Put ? FakeEurekaHandler.Status(HttpStatusCode.NotFound) : FakeEurekaHandler.Default(r));
         h.Time.Advance(TimeSpan.FromSeconds(30));
 
@@ -117,7 +119,7 @@ public class EurekaRegistrationServiceTests
 
         RecordedRequest reregister = h.Handler.Requests.Last(r => r.Method == HttpMethod.Post);
         Assert.Equal("UP", Instance(reregister).GetProperty("status").GetString());
-        Assert.Equal(2, h.Handler.Requests.Count(r => r.Method == HttpMethod.Post));
+        Assert.Equal(3, h.Handler.Requests.Count(r => r.Method == HttpMethod.Post));
         Assert.Single(h.LogsWithId(206));
         Assert.Equal(EurekaRegistration.Up, h.State.Registration);
     }
@@ -293,6 +295,7 @@ public class EurekaRegistrationServiceTests
             : r.Method == HttpMethod.Put ? FakeEurekaHandler.Status(HttpStatusCode.NotFound) : FakeEurekaHandler.Default(r));
         h.Initialized();
         h.Shutdown.MarkReady();
+        await h.StepAsync();                                   // STARTING first, always
 
         for (int i = 0; i < 3; i++)
         {
@@ -318,7 +321,8 @@ public class EurekaRegistrationServiceTests
         h.Initialized();
         h.Shutdown.MarkReady();
 
-        await h.StepAsync();
+        await h.StepAsync();                                   // STARTING
+        await h.StepAsync();                                   // UP, then the read-back
 
         FakeLogRecord warning = Assert.Single(h.LogsWithId(214));
         Assert.Contains("OUT_OF_SERVICE", warning.Message, StringComparison.Ordinal);
