@@ -32,6 +32,11 @@ internal sealed class GracefulShutdownMiddleware
         if (_endpoints.Match(context) is RequestDelegate endpoint)
         {
             // Probes and preStop are not traffic: they must not keep the traffic wait going.
+            if (_closeWhileDraining && _coordinator.IsDraining)
+            {
+                CloseConnectionAfterResponse(context);
+            }
+
             return _serveEndpoints ? endpoint(context) : _next(context);
         }
 

@@ -29,20 +29,7 @@ internal static class ProcessSignals
                 return;
             }
 
-            try
-            {
-                s_registrations =
-                [
-                    PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
-                    PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
-                    PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Handle),
-                ];
-            }
-            catch (PlatformNotSupportedException)
-            {
-                // Browsers and some mobile targets: the host's own lifetime is all there is.
-                s_registrations = [];
-            }
+            s_registrations = Register(Handle);
         }
     }
 
@@ -53,20 +40,7 @@ internal static class ProcessSignals
     /// </summary>
     public static (IDisposable Registration, PosixSignal? EarlySignal) Attach(Action<PosixSignalContext> handler)
     {
-        PosixSignalRegistration[] registrations;
-        try
-        {
-            registrations =
-            [
-                PosixSignalRegistration.Create(PosixSignal.SIGTERM, handler),
-                PosixSignalRegistration.Create(PosixSignal.SIGINT, handler),
-                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, handler),
-            ];
-        }
-        catch (PlatformNotSupportedException)
-        {
-            registrations = [];
-        }
+        PosixSignalRegistration[] registrations = Register(handler);
 
         lock (s_gate)
         {
@@ -86,6 +60,24 @@ internal static class ProcessSignals
         lock (s_gate)
         {
             s_attached = false;
+        }
+    }
+
+    private static PosixSignalRegistration[] Register(Action<PosixSignalContext> handler)
+    {
+        try
+        {
+            return
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, handler),
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, handler),
+                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, handler),
+            ];
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // Browsers and some mobile targets: the host's own lifetime is all there is.
+            return [];
         }
     }
 

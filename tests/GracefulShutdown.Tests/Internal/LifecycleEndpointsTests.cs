@@ -107,6 +107,7 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal("Draining", await ready.Content.ReadAsStringAsync());
+        Assert.True(ready.Headers.ConnectionClose);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, startup.StatusCode);
     }
