@@ -35,12 +35,13 @@ ILogger workLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger
 
 // GET /work?ms=N simulates N ms of work. Long work links the drain deadline, so it can end on its own terms
 // before the drain timeout aborts it.
-app.MapGet("/work", async (int? ms, HttpContext context) =>
+app.MapGet("/work", async (string? ms, HttpContext context) =>
 {
-    int duration = ms ?? 0;
-    if (duration is < 0 or > 600_000)
+    int duration = 0;
+    if (ms is not null && (!int.TryParse(ms, out duration) || duration is < 0 or > 600_000))
     {
-        return Results.Problem($"ms must be between 0 and 600000; it was {duration}.", statusCode: StatusCodes.Status400BadRequest);
+        return Results.Problem($"Query parameter 'ms' must be a whole number of milliseconds from 0 to 600000; it was '{ms}'.",
+            statusCode: StatusCodes.Status400BadRequest);
     }
 
     workLog.LogDebug("Work of {Duration} ms started", duration);
