@@ -10,6 +10,12 @@ namespace GracefulShutdown.Internal;
 /// <remarks>This is the per-request hot path: it must not allocate.</remarks>
 internal sealed class GracefulShutdownMiddleware
 {
+    private static readonly Func<object, Task> s_onCompleted = static coordinator =>
+    {
+        ((ShutdownCoordinator)coordinator).OnRequestFinished();
+        return Task.CompletedTask;
+    };
+
     private readonly RequestDelegate _next;
     private readonly ShutdownCoordinator _coordinator;
     private readonly LifecycleEndpoints _endpoints;
@@ -45,36 +51,11 @@ internal sealed class GracefulShutdownMiddleware
             CloseConnectionAfterResponse(context);
         }
 
-        Task task;
-        try
-        {
-            task = _next(context);
-        }
-        catch
-        {
-            _coordinator.OnRequestFinished();
-            throw;
-        }
-
-        if (task.IsCompletedSuccessfully)
-        {
-            _coordinator.OnRequestFinished();
-            return task;
-        }
-
-        return AwaitRequestAsync(task);
-    }
-
-    private async Task AwaitRequestAsync(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        finally
-        {
-            _coordinator.OnRequestFinished();
-        }
+        // The count drops when the server completes the response, whatever the app did (threw, aborted). A static callback
+        // with the singleton as its state allocates nothing: Kestrel reuses its per-connection callback stack, whereas
+        // awaiting the app's task here would box a state machine for every asynchronous request.
+        context.Response.OnCompleted(s_onCompleted, _coordinator);
+        return _next(context);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using GracefulShutdown.Internal;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -28,6 +29,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     private static DefaultHttpContext Request(string path)
     {
         var context = new DefaultHttpContext { RequestServices = null! };
+        context.Features.Set<IHttpResponseFeature>(new ServerLikeResponseFeature());
         context.Request.Method = HttpMethods.Get;
         context.Request.Path = path;
         context.Request.Protocol = HttpProtocol.Http11;
@@ -47,15 +49,18 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     {
         var middleware = new GracefulShutdownMiddleware(static _ => Task.CompletedTask, _coordinator, _endpoints);
         DefaultHttpContext context = Request("/api/orders");
+        var response = (ServerLikeResponseFeature)context.Features.Get<IHttpResponseFeature>()!;
         for (int i = 0; i < 100; i++)
         {
             CompletedSynchronously(middleware.InvokeAsync(context));
+            response.Complete();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
             CompletedSynchronously(middleware.InvokeAsync(context));
+            response.Complete();
         }
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -65,25 +70,30 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     }
 
     [Fact]
-    public async Task InvokeAsync_AsynchronousRequest_CountsItInFlightUntilItEnds()
+    public async Task InvokeAsync_AsynchronousRequest_CountsItInFlightUntilTheResponseCompletes()
     {
         var release = new TaskCompletionSource();
         var middleware = new GracefulShutdownMiddleware(_ => release.Task, _coordinator, _endpoints);
+        DefaultHttpContext context = Request("/slow");
 
-        Task request = middleware.InvokeAsync(Request("/slow"));
+        Task request = middleware.InvokeAsync(context);
         Assert.Equal(1, _coordinator.InFlight);
         release.SetResult();
         await request;
+        Assert.Equal(1, _coordinator.InFlight);
+        ((ServerLikeResponseFeature)context.Features.Get<IHttpResponseFeature>()!).Complete();
 
         Assert.Equal(0, _coordinator.InFlight);
     }
 
     [Fact]
-    public async Task InvokeAsync_RequestThrows_StillCountsItDone()
+    public async Task InvokeAsync_RequestThrows_CountsItDoneWhenTheServerCompletesIt()
     {
         var middleware = new GracefulShutdownMiddleware(_ => throw new InvalidOperationException("boom"), _coordinator, _endpoints);
+        DefaultHttpContext context = Request("/");
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => middleware.InvokeAsync(Request("/")));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => middleware.InvokeAsync(context));
+        ((ServerLikeResponseFeature)context.Features.Get<IHttpResponseFeature>()!).Complete();
 
         Assert.Equal(0, _coordinator.InFlight);
     }
@@ -112,5 +122,23 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
         CompletedSynchronously(middleware.InvokeAsync(context));
 
         Assert.Equal("close", context.Response.Headers.Connection.ToString());
+    }
+
+    /// <summary>Completion callbacks as a server keeps them: one reused list per connection, fired when the response ends.</summary>
+    private sealed class ServerLikeResponseFeature : HttpResponseFeature
+    {
+        private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = new(4);
+
+        public override void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Add((callback, state));
+
+        public void Complete()
+        {
+            foreach ((Func<object, Task> callback, object state) in _onCompleted)
+            {
+                _ = callback(state);
+            }
+
+            _onCompleted.Clear();
+        }
     }
 }
