@@ -312,8 +312,8 @@ def terminate(replica, haproxy, args, rnd):
 
 def run_variant(vid, args, ports, outdir):
     v = VARIANTS[vid]
-    label = f"L{args.lag:g}-v{vid}-{v['name']}"
-    log(f"== {v['title']} (L = {args.lag:g} s) ==")
+    label = f"hc{args.health_checks}-L{args.lag:g}-v{vid}-{v['name']}"
+    log(f"== {v['title']} (L = {args.lag:g} s, health checks {args.health_checks}) ==")
     haproxy = HAProxy(outdir, ports.take(), v_check_path(v), args.health_checks == "on", label)
     haproxy.start()
 
@@ -408,7 +408,8 @@ def summarize(vid, v, args, w, terminated, events, load_s, haproxy_log, label):
     haproxy_errors = []
     try:
         with open(haproxy_log) as f:
-            haproxy_errors = [line.rstrip() for line in f if " fe " in line]
+            # Skip wrk's own connections cut when it stops (client-side abort before any request).
+            haproxy_errors = [line.rstrip() for line in f if " fe " in line and "<BADREQ>" not in line]
     except OSError:
         pass
     return dict(
@@ -435,16 +436,16 @@ def fmt_ratio(x):
 def markdown(results, args):
     lines = []
     lines.append(f"Rounds: {args.rounds} x {args.replicas} replicas; grace period {args.grace:g} s; "
-                 f"wrk {args.threads} threads / {args.connections} keep-alive connections, GET / and GET /work?ms=50 alternating; "
-                 f"HAProxy health checks: {args.health_checks}.")
+                 f"wrk {args.threads} threads / {args.connections} keep-alive connections, GET / and GET /work?ms=50 alternating. "
+                 f"Success = 2xx / (responses + transport errors).")
     lines.append("")
-    lines.append("| L (s) | Variant | Requests | Rate (req/s) | Success | Status codes | Transport errors (connect/read/write/timeout) | p50 ms | p90 ms | p99 ms | max ms | Termination → exit, s (exit code) |")
-    lines.append("|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|")
+    lines.append("| Checks | L (s) | Variant | Requests | Rate (req/s) | Success | Status codes | Transport errors (connect/read/write/timeout) | p50 ms | p90 ms | p99 ms | max ms | Termination → exit, s (exit code) |")
+    lines.append("|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|---|")
     for r in results:
         codes = ", ".join(f"{s}: {c}" for s, c in sorted(r["statuses"].items()))
         te = r["transport_errors"]
         terms = ", ".join(f"{t['exit_after_s']:.1f} ({t['exit_code']}{', SIGKILL' if t.get('killed') else ''})" for t in r["terminations"])
-        lines.append(f"| {r['lag_s']:g} | {r['title']} | {r['requests']} | {r['rate']:.0f} | {fmt_ratio(r['success_ratio'])} | {codes} | "
+        lines.append(f"| {r['health_checks']} | {r['lag_s']:g} | {r['title']} | {r['requests']} | {r['rate']:.0f} | {fmt_ratio(r['success_ratio'])} | {codes} | "
                      f"{te['connect']}/{te['read']}/{te['write']}/{te['timeout']} | {r['latency_ms']['p50']} | {r['latency_ms']['p90']} | "
                      f"{r['latency_ms']['p99']} | {r['latency_ms']['max']} | {terms} |")
     return "\n".join(lines)
@@ -470,8 +471,9 @@ def main():
     ap.add_argument("--variants", default="1,2,3,4")
     ap.add_argument("--grace", type=float, default=30, help="terminationGracePeriodSeconds")
     ap.add_argument("--prestop-sleep", type=float, default=15)
-    ap.add_argument("--health-checks", choices=["on", "off"], default="on",
-                    help="HAProxy active readiness checks (on) or endpoint removal only by the lag, like kube-proxy (off)")
+    ap.add_argument("--health-checks", default="on,off",
+                    help="comma-separated modes: on = HAProxy active readiness checks (inter 1s fall 1 rise 1) as well as removal at L; "
+                         "off = endpoint removal only at L, like kube-proxy")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--settle", type=float, default=3, help="seconds of load before the first and after the last replacement")
@@ -482,7 +484,7 @@ def main():
     ap.add_argument("--app-arg", action="append", default=[], help="extra argument for every replica (repeatable), e.g. --app-arg=--GracefulShutdown:TrafficWait:Minimum=00:00:05")
     args = ap.parse_args()
     if args.short:
-        args.rounds, args.lags, args.settle = 1, "1", 2
+        args.rounds, args.lags, args.settle, args.health_checks = 1, "1", 2, "on"
 
     os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -492,12 +494,16 @@ def main():
     results = []
     status = 0
     try:
-        for lag in [float(x) for x in args.lags.split(",")]:
-            args.lag = lag
-            for vid in [int(x) for x in args.variants.split(",")]:
-                results.append(run_variant(vid, args, ports, args.out))
-                r = results[-1]
-                log(f"  -> {r['requests']} requests, {r['rate']:.0f} req/s, success {fmt_ratio(r['success_ratio'])}, lost {r['lost']}")
+        modes = args.health_checks
+        for mode in modes.split(","):
+            for lag in [float(x) for x in args.lags.split(",")]:
+                args.lag = lag
+                args.health_checks = mode
+                for vid in [int(x) for x in args.variants.split(",")]:
+                    results.append(run_variant(vid, args, ports, args.out))
+                    r = results[-1]
+                    log(f"  -> {r['requests']} requests, {r['rate']:.0f} req/s, success {fmt_ratio(r['success_ratio'])}, lost {r['lost']}")
+        args.health_checks = modes
     except KeyboardInterrupt:
         log("interrupted")
         status = 130
