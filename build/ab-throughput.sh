@@ -59,7 +59,7 @@ if [[ $mode == concurrent || $mode == both ]]; then
   for order in lib-first plain-first; do
     if [[ $order == lib-first ]]; then pa=$(start library); pb=$(start plain --Sample:UseLibrary=false)
     else pb=$(start plain --Sample:UseLibrary=false); pa=$(start library); fi
-    load "$pa" 5 /dev/null & load "$pb" 5 /dev/null; wait   # warm-up
+    load "$pa" 20 /dev/null & load "$pb" 20 /dev/null; wait   # warm-up: tiered JIT needs a while at half a CPU each
     for _ in $(seq "$half"); do
       (( w < windows )) || break; w=$((w + 1))
       load "$pa" "$secs" "$out/a.txt" & load "$pb" "$secs" "$out/b.txt"; wait
