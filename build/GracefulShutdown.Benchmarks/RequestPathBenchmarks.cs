@@ -51,6 +51,7 @@ public class RequestPathBenchmarks
     private GracefulShutdownMiddleware _syncMiddleware = null!;
     private GracefulShutdownMiddleware _asyncMiddleware = null!;
     private GracefulShutdownMiddleware _drainingMiddleware = null!;
+    private PrototypeMiddleware _prototypeAsync = null!;
     private HealthCheckMiddleware _aspNetCoreHealthChecks = null!;
     private DefaultHttpContext _request = null!;
     private DefaultHttpContext _readiness = null!;
@@ -61,6 +62,7 @@ public class RequestPathBenchmarks
         (_services, ShutdownCoordinator coordinator, LifecycleEndpoints endpoints) = Build();
         _syncMiddleware = new GracefulShutdownMiddleware(s_syncApp, coordinator, endpoints);
         _asyncMiddleware = new GracefulShutdownMiddleware(s_asyncApp, coordinator, endpoints);
+        _prototypeAsync = new PrototypeMiddleware(s_asyncApp, coordinator);
 
         (_drainingServices, ShutdownCoordinator draining, LifecycleEndpoints drainingEndpoints) = Build();
         draining.BeginDrain(DrainTrigger.DrainAsync);
@@ -153,6 +155,13 @@ public class RequestPathBenchmarks
     {
         Reset(_request);
         return _asyncMiddleware.InvokeAsync(_request);
+    }
+
+    [Benchmark(Description = "Async request, PROTOTYPE middleware (cached continuation, not the library)")]
+    public Task Prototype_AsyncRequest()
+    {
+        Reset(_request);
+        return _prototypeAsync.InvokeAsync(_request);
     }
 
     [Benchmark(Description = "Readiness probe, library (/health/ready)")]
