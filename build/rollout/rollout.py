@@ -236,6 +236,7 @@ class Replica:
         self.started = time.time()
         self.proc = spawn(argv, self.logfile, env)
         self.ready_at = None
+        self.warm_paths = [p for p in args.warm_paths.split(",") if p]
         self.result = None  # termination record
 
     @property
@@ -251,6 +252,8 @@ class Replica:
             status, _ = http_get(url, 1)
             if status == 200:
                 self.ready_at = time.time()
+                for path in self.warm_paths:
+                    http_get(f"http://127.0.0.1:{self.port}{path}", 10)
                 return
             time.sleep(0.1)
         raise RuntimeError(f"replica {self.name} not ready after {timeout} s; see {self.logfile}")
@@ -477,6 +480,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--settle", type=float, default=3, help="seconds of load before the first and after the last replacement")
+    ap.add_argument("--warm-paths", default="",
+                    help="comma-separated paths the harness requests once on a new replica after it is ready and before adding it "
+                         "(a diagnostic for cold-start latency; off by default)")
     ap.add_argument("--ready-timeout", type=float, default=30)
     ap.add_argument("--base-port", type=int, default=19100)
     ap.add_argument("--dll", default=DEFAULT_DLL)
@@ -514,7 +520,7 @@ def main():
         md = markdown(results, args)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         report = dict(started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(T0)), argv=sys.argv[1:], machine=machine(),
-                      settings={k: getattr(args, k) for k in ("rounds", "replicas", "lags", "grace", "prestop_sleep", "health_checks", "threads", "connections", "app_arg")},
+                      settings={k: getattr(args, k) for k in ("rounds", "replicas", "lags", "grace", "prestop_sleep", "health_checks", "threads", "connections", "app_arg", "warm_paths")},
                       results=results)
         with open(os.path.join(args.out, f"rollout-{stamp}.json"), "w") as f:
             json.dump(report, f, indent=2)
