@@ -16,7 +16,8 @@ mode="${1:-both}"; windows="${2:-10}"; secs="${3:-5}"; conns="${4:-32}"
 dll="$repo/samples/GracefulShutdown.Sample/bin/Release/net10.0/GracefulShutdown.Sample.dll"
 out="${AB_OUT:-$repo/artifacts/ab}"; mkdir -p "$out"
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+missing=(); for c in wrk curl python3; do command -v $c >/dev/null || missing+=($c); done
+if ((${#missing[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; fi
 [[ "${AB_SKIP_BUILD:-}" == 1 ]] || timeout 300 dotnet build "$repo/samples/GracefulShutdown.Sample" -c Release -nologo -v q -clp:ErrorsOnly
 
 # Servers on CPU 0, wrk on CPU 1 (2+ cores), so load generator and server do not fight over one core.
