@@ -447,7 +447,8 @@ def markdown(results, args):
     for r in results:
         codes = ", ".join(f"{s}: {c}" for s, c in sorted(r["statuses"].items()))
         te = r["transport_errors"]
-        terms = ", ".join(f"{t['exit_after_s']:.1f} ({t['exit_code']}{', SIGKILL' if t.get('killed') else ''})" for t in r["terminations"])
+        terms = ", ".join(f"{t.get('exit_after_s', float('nan')):.1f} ({t.get('exit_code', '?')}{', SIGKILL' if t.get('killed') else ''})"
+                          for t in r["terminations"])
         lines.append(f"| {r['health_checks']} | {r['lag_s']:g} | {r['title']} | {r['requests']} | {r['rate']:.0f} | {fmt_ratio(r['success_ratio'])} | {codes} | "
                      f"{te['connect']}/{te['read']}/{te['write']}/{te['timeout']} | {r['latency_ms']['p50']} | {r['latency_ms']['p90']} | "
                      f"{r['latency_ms']['p99']} | {r['latency_ms']['max']} | {terms} |")
