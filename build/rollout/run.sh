@@ -19,4 +19,6 @@ if [[ "${ROLLOUT_SKIP_BUILD:-}" != 1 ]]; then
   timeout 300 dotnet build "$repo/samples/GracefulShutdown.Sample" -c Release -nologo -v q -clp:ErrorsOnly
 fi
 
-exec timeout --signal=INT --kill-after=30 "${ROLLOUT_TIMEOUT:-3600}" python3 "$here/rollout.py" "$@"
+limit=3600
+for a in "$@"; do [[ $a == --short ]] && limit=300; done
+exec timeout --signal=INT --kill-after=30 "${ROLLOUT_TIMEOUT:-$limit}" python3 "$here/rollout.py" "$@"
