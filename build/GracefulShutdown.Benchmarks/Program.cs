@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(GracefulShutdown.Benchmarks.RequestPathBenchmarks).Assembly).Run(args);
