@@ -24,17 +24,17 @@ if ((${#missing[@]})); then apt-get update -qq && DEBIAN_FRONTEND=noninteractive
 if (( $(nproc) >= 2 )) && command -v taskset >/dev/null; then srv=(taskset -c 0); cli=(taskset -c 1); else srv=(); cli=(); fi
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; pids=(); }
+cleanup() { for p in "${pids[@]}"; do { kill -KILL "$p"; wait "$p"; } 2>/dev/null || true; done; pids=(); }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start() { # name extra-args... ; prints port
-  local name=$1; shift; local port; port=$(free_port)
+start() { # var name extra-args... ; sets $var to the port. Not run in $(...): the pid must reach this shell's list.
+  local var=$1 name=$2; shift 2; local port; port=$(free_port)
   "${srv[@]}" dotnet "$dll" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning "$@" >"$out/app-$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
-  echo "$port"
+  printf -v "$var" '%s' "$port"
 }
 load() { # port seconds outfile
   timeout $(($2 + 20)) "${cli[@]}" wrk -t1 -c"$conns" -d"$2s" "http://127.0.0.1:$1/" >"$3"
@@ -58,8 +58,8 @@ if [[ $mode == concurrent || $mode == both ]]; then
   echo "| Window | Start order | Library req/s | Plain req/s | Ratio |"; echo "|---:|---|---:|---:|---:|"
   rs=(); half=$(( (windows + 1) / 2 )); w=0
   for order in lib-first plain-first; do
-    if [[ $order == lib-first ]]; then pa=$(start library); pb=$(start plain --Sample:UseLibrary=false)
-    else pb=$(start plain --Sample:UseLibrary=false); pa=$(start library); fi
+    if [[ $order == lib-first ]]; then start pa library; start pb plain --Sample:UseLibrary=false
+    else start pb plain --Sample:UseLibrary=false; start pa library; fi
     load "$pa" 20 /dev/null & load "$pb" 20 /dev/null; wait   # warm-up: tiered JIT needs a while at half a CPU each
     for _ in $(seq "$half"); do
       (( w < windows )) || break; w=$((w + 1))
@@ -75,7 +75,7 @@ fi
 if [[ $mode == alternate || $mode == both ]]; then
   echo "### Alternate (one server loaded at a time, ABBA order)"; echo
   echo "| Window | Library req/s | Plain req/s | Ratio |"; echo "|---:|---:|---:|---:|"
-  pa=$(start library); pb=$(start plain --Sample:UseLibrary=false)
+  start pa library; start pb plain --Sample:UseLibrary=false
   load "$pa" 5 /dev/null; load "$pb" 5 /dev/null   # warm-up
   rs=()
   for i in $(seq "$windows"); do
