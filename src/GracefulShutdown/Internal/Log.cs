@@ -71,6 +71,13 @@ internal static partial class Log
         EventName = "ShutdownComplete")]
     public static partial void ShutdownComplete(this ILogger logger, double elapsedSeconds, DrainTrigger trigger);
 
+    [LoggerMessage(107, LogLevel.Warning,
+        "Requests were still arriving {SinceLastRequestSeconds:0.000} s before GracefulShutdown:TrafficWait:Maximum ({Maximum}) ran out: " +
+        "callers that still route here once the server stops will fail. Raise GracefulShutdown:TrafficWait:Maximum above the time your " +
+        "load balancers and registries take to stop routing here (plus the quiet period), and GracefulShutdown:TerminationGracePeriod " +
+        "and terminationGracePeriodSeconds with it.", EventName = "TrafficWaitMaximumReached")]
+    public static partial void TrafficWaitMaximumReached(this ILogger logger, double sinceLastRequestSeconds, TimeSpan maximum);
+
     [LoggerMessage(300, LogLevel.Information, "preStop hook called by {RemoteAddress} ({UserAgent}).", EventName = "PreStopReceived")]
     public static partial void PreStopReceived(this ILogger logger, string remoteAddress, string userAgent);
 

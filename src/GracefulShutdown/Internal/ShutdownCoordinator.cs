@@ -275,6 +275,10 @@ internal sealed class ShutdownCoordinator : IGracefulShutdown, IDisposable
 
         var result = new TrafficWaitResult(outcome, _time.GetElapsedTime(start), Interlocked.Read(ref _requestsWhileDraining));
         _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait);
+        if (outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
+        {
+            _logger.TrafficWaitMaximumReached(_time.GetElapsedTime(Volatile.Read(ref _lastArrival)).TotalSeconds, wait.Maximum);
+        }
         _metrics.TrafficWaitDuration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
         return result;
     }

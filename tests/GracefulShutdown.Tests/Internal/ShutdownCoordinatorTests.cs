@@ -98,6 +98,7 @@ public sealed class ShutdownCoordinatorTests : IDisposable
         Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
         Assert.Equal(0, result.RequestsDuringWait);
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Id.Id == 107);
     }
 
     [Fact]
@@ -144,6 +145,9 @@ public sealed class ShutdownCoordinatorTests : IDisposable
 
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(15), result.Elapsed);
+        FakeLogRecord warning = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 107);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("GracefulShutdown:TrafficWait:Maximum (00:00:15)", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
