@@ -6,10 +6,12 @@ var builder = WebApplication.CreateBuilder(args);
 bool useLibrary = builder.Configuration.GetValue("Sample:UseLibrary", true);
 if (useLibrary)
 {
-    // The one line a service needs. The start-up gate only shows how to hold readiness for warm-up work.
+    // The one line a service needs, then optional extras: Eureka (off unless eureka:client:serviceUrl is set), warm-up
+    // requests so the first real caller does not pay for routing and JIT, and a start-up gate standing in for cache warm-up.
     builder.Services.AddGracefulShutdown()
-        .AddEureka() // off unless eureka:client:serviceUrl is set
-        .AddStartupGate("warm-up", static async (services, cancellationToken) =>
+        .AddEureka()
+        .AddWarmupRequests("/", "/work?ms=0")
+        .AddStartupGate("cache", static async (services, cancellationToken) =>
         {
             int warmupMs = services.GetRequiredService<IConfiguration>().GetValue("Sample:WarmupMs", 0);
             await Task.Delay(warmupMs, cancellationToken);

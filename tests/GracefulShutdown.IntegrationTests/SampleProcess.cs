@@ -45,10 +45,14 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', Lines);
 
-    /// <summary>Starts the sample. Returns once the server listens, unless <paramref name="waitUntilListening"/> is false.</summary>
+    /// <summary>
+    /// Starts the sample. Returns once the server listens and, with the library, once the app is ready (its warm-up requests
+    /// hold readiness for a moment), unless <paramref name="waitUntilListening"/> is false.
+    /// </summary>
     public static async Task<SampleProcess> StartAsync(IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null,
         string urls = "http://127.0.0.1:0", bool waitUntilListening = true)
     {
+        string[] given = arguments?.ToArray() ?? [];
         string sampleDll = typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "SampleDll").Value!;
         var start = new ProcessStartInfo("dotnet")
@@ -67,7 +71,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
             "--Logging:Console:FormatterOptions:SingleLine=true",
             "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
             "--Logging:LogLevel:GracefulShutdown.Sample=Debug",
-            .. arguments ?? [],
+            .. given,
         ])
         {
             start.ArgumentList.Add(argument);
@@ -93,6 +97,10 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         {
             string line = await sample.WaitForLineAsync(l => l.Contains("Now listening on: ", StringComparison.Ordinal));
             sample.BaseAddress = new Uri(ListeningRegex().Match(line).Groups[1].Value + "/");
+            if (!given.Contains("--Sample:UseLibrary=false"))
+            {
+                await sample.WaitForEventAsync(5, "Application is ready");
+            }
         }
 
         return sample;

@@ -246,6 +246,20 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WarmupRequests_AreServedBeforeTheAppTurnsReady()
+    {
+        await using SampleProcess app = await SampleProcess.StartAsync(FastWait);
+        await app.WaitForEventAsync(5, "Application is ready");
+
+        List<string> lines = [.. app.Lines];
+        int warmedUp = lines.FindIndex(l => l.Contains("Work of 0 ms started", StringComparison.Ordinal));
+        int ready = lines.FindIndex(l => l.Contains("[5] Application is ready", StringComparison.Ordinal));
+        Assert.True(warmedUp >= 0 && warmedUp < ready, string.Join('\n', lines));
+        app.Signal(SampleProcess.SIGTERM);
+        Assert.Equal(0, await app.WaitForExitAsync());
+    }
+
+    [Fact]
     public async Task InvalidBudget_FailsStartupNamingKeysAndValues()
     {
         await using SampleProcess app = await SampleProcess.StartAsync(

@@ -40,6 +40,17 @@ internal static partial class Log
         "Add the port to the server URLs, e.g. ASPNETCORE_HTTP_PORTS=8080;{ManagementPort}.", EventName = "ManagementPortNotBound")]
     public static partial void ManagementPortNotBound(this ILogger logger, int managementPort, string addresses);
 
+    [LoggerMessage(8, LogLevel.Debug, "Warm-up request GET {Path} answered {StatusCode} in {ElapsedMilliseconds:0.0} ms.",
+        EventName = "WarmupRequestCompleted")]
+    public static partial void WarmupRequestCompleted(this ILogger logger, string path, int statusCode, double elapsedMilliseconds);
+
+    [LoggerMessage(9, LogLevel.Warning, "Warm-up request GET {Path} failed ({Reason}); the app becomes ready anyway.",
+        EventName = "WarmupRequestFailed")]
+    public static partial void WarmupRequestFailed(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "No http(s) address to send warm-up requests to ({Addresses}); skipped.", EventName = "WarmupSkipped")]
+    public static partial void WarmupSkipped(this ILogger logger, string addresses);
+
     [LoggerMessage(100, LogLevel.Information,
         "Drain started by {Trigger}: readiness answers 503 and the application keeps serving; {InFlight} requests in flight.",
         EventName = "DrainStarted")]
