@@ -19,7 +19,11 @@ namespace GracefulShutdown.Benchmarks;
 /// The library's per-request hot path against the same pipeline without it, in time and bytes allocated per request.
 /// "Baseline" rows call the terminal app delegate directly (the pipeline without the library); "Library" rows go through
 /// <see cref="GracefulShutdownMiddleware"/> built from <c>services.AddGracefulShutdown()</c>. Each invocation reuses one
-/// <see cref="DefaultHttpContext"/> whose response writer discards its bytes, so only the code under test allocates.
+/// <see cref="DefaultHttpContext"/> whose response writer discards its bytes, so only the code under test allocates, and
+/// whose response feature behaves like a server's (<see cref="ServerLikeResponseFeature"/>): every row completes the
+/// response after the pipeline, firing the <c>OnCompleted</c> callbacks the middleware registered, so the in-flight count
+/// really goes back down and the cost of firing is part of the measurement. Rows without the library complete the
+/// response the same way (nothing is registered, so nothing fires).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
@@ -51,44 +55,58 @@ public class RequestPathBenchmarks
     private GracefulShutdownMiddleware _syncMiddleware = null!;
     private GracefulShutdownMiddleware _asyncMiddleware = null!;
     private GracefulShutdownMiddleware _drainingMiddleware = null!;
-    private PrototypeMiddleware _prototypeAsync = null!;
     private HealthCheckMiddleware _aspNetCoreHealthChecks = null!;
     private DefaultHttpContext _request = null!;
     private DefaultHttpContext _readiness = null!;
+    private ServerLikeResponseFeature _requestResponse = null!;
+    private ServerLikeResponseFeature _readinessResponse = null!;
+    private ShutdownCoordinator _coordinator = null!;
+    private ShutdownCoordinator _drainingCoordinator = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        (_services, ShutdownCoordinator coordinator, LifecycleEndpoints endpoints) = Build();
-        _syncMiddleware = new GracefulShutdownMiddleware(s_syncApp, coordinator, endpoints);
-        _asyncMiddleware = new GracefulShutdownMiddleware(s_asyncApp, coordinator, endpoints);
-        _prototypeAsync = new PrototypeMiddleware(s_asyncApp, coordinator);
+        (_services, _coordinator, LifecycleEndpoints endpoints) = Build();
+        _syncMiddleware = new GracefulShutdownMiddleware(s_syncApp, _coordinator, endpoints);
+        _asyncMiddleware = new GracefulShutdownMiddleware(s_asyncApp, _coordinator, endpoints);
 
-        (_drainingServices, ShutdownCoordinator draining, LifecycleEndpoints drainingEndpoints) = Build();
-        draining.BeginDrain(DrainTrigger.DrainAsync);
-        _drainingMiddleware = new GracefulShutdownMiddleware(s_syncApp, draining, drainingEndpoints);
+        (_drainingServices, _drainingCoordinator, LifecycleEndpoints drainingEndpoints) = Build();
+        _drainingCoordinator.BeginDrain(DrainTrigger.DrainAsync);
+        _drainingMiddleware = new GracefulShutdownMiddleware(s_syncApp, _drainingCoordinator, drainingEndpoints);
 
         // The plain ASP.NET Core way to answer a readiness probe: app.MapHealthChecks("/health/ready") with no checks.
         _aspNetCoreHealthChecks = new HealthCheckMiddleware(s_syncApp,
             Options.Create(new HealthCheckOptions()), _services.GetRequiredService<HealthCheckService>());
 
-        _request = NewContext("/");
-        _readiness = NewContext("/health/ready");
+        (_request, _requestResponse) = NewContext("/");
+        (_readiness, _readinessResponse) = NewContext("/health/ready");
 
-        // Warm the header dictionaries and verify what each path answers.
+        // Warm the header dictionaries and the callback list, and verify what each path answers and that the count drops.
         _syncMiddleware.InvokeAsync(_request).GetAwaiter().GetResult();
+        Require(_coordinator.InFlight == 1 && _requestResponse.Pending == 1, "the middleware did not register its OnCompleted callback");
+        _requestResponse.Complete();
+        Require(_coordinator.InFlight == 0, "completing the response did not count the request down");
         _syncMiddleware.InvokeAsync(_readiness).GetAwaiter().GetResult();
-        if (_readiness.Response.StatusCode != StatusCodes.Status200OK)
-        {
-            throw new InvalidOperationException($"Readiness answered {_readiness.Response.StatusCode}, expected 200.");
-        }
+        _readinessResponse.Complete();
+        Require(_readiness.Response.StatusCode == StatusCodes.Status200OK, $"readiness answered {_readiness.Response.StatusCode}, expected 200");
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        // Every iteration completed its response, so nothing may be left in flight.
+        Require(_coordinator.InFlight == 0, $"{_coordinator.InFlight} requests left in flight");
+        Require(_drainingCoordinator.InFlight == 0, $"{_drainingCoordinator.InFlight} requests left in flight while draining");
         _services.Dispose();
         _drainingServices.Dispose();
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("Benchmark setup: " + message + ".");
+        }
     }
 
     private static (ServiceProvider, ShutdownCoordinator, LifecycleEndpoints) Build()
@@ -105,15 +123,17 @@ public class RequestPathBenchmarks
         return (provider, coordinator, provider.GetRequiredService<LifecycleEndpoints>());
     }
 
-    private static DefaultHttpContext NewContext(string path)
+    private static (DefaultHttpContext, ServerLikeResponseFeature) NewContext(string path)
     {
         var context = new DefaultHttpContext();
+        var response = new ServerLikeResponseFeature();
+        context.Features.Set<IHttpResponseFeature>(response);
         context.Features.Set<IHttpResponseBodyFeature>(new DiscardingBodyFeature());
         context.Request.Method = HttpMethods.Get;
         context.Request.Scheme = "http";
         context.Request.Path = path;
         context.Request.Protocol = "HTTP/1.1";
-        return context;
+        return (context, response);
     }
 
     private static void Reset(DefaultHttpContext context)
@@ -123,24 +143,27 @@ public class RequestPathBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "Request, no library (app delegate only)")]
-    public Task Baseline_Request()
+    public void Baseline_Request()
     {
         Reset(_request);
-        return s_syncApp(_request);
+        s_syncApp(_request).GetAwaiter().GetResult();
+        _requestResponse.Complete();
     }
 
     [Benchmark(Description = "Request, library middleware")]
-    public Task Library_Request()
+    public void Library_Request()
     {
         Reset(_request);
-        return _syncMiddleware.InvokeAsync(_request);
+        _syncMiddleware.InvokeAsync(_request).GetAwaiter().GetResult();
+        _requestResponse.Complete();
     }
 
     [Benchmark(Description = "Request while draining, library middleware (Connection: close)")]
-    public Task Library_Request_Draining()
+    public void Library_Request_Draining()
     {
         Reset(_request);
-        return _drainingMiddleware.InvokeAsync(_request);
+        _drainingMiddleware.InvokeAsync(_request).GetAwaiter().GetResult();
+        _requestResponse.Complete();
     }
 
     [Benchmark(Description = "Async request, no library (app delegate only)")]
@@ -149,6 +172,7 @@ public class RequestPathBenchmarks
         // Awaited, as the server (or the previous middleware) awaits the pipeline: a second continuation on the app task.
         Reset(_request);
         await s_asyncApp(_request);
+        _requestResponse.Complete();
     }
 
     [Benchmark(Description = "Async request, library middleware")]
@@ -157,28 +181,54 @@ public class RequestPathBenchmarks
         // Awaited, as the server (or the previous middleware) awaits the pipeline: a second continuation on the app task.
         Reset(_request);
         await _asyncMiddleware.InvokeAsync(_request);
-    }
-
-    [Benchmark(Description = "Async request, PROTOTYPE middleware (cached continuation, not the library)")]
-    public async Task Prototype_AsyncRequest()
-    {
-        // Awaited, as the server (or the previous middleware) awaits the pipeline: a second continuation on the app task.
-        Reset(_request);
-        await _prototypeAsync.InvokeAsync(_request);
+        _requestResponse.Complete();
     }
 
     [Benchmark(Description = "Readiness probe, library (/health/ready)")]
-    public Task Library_Readiness()
+    public void Library_Readiness()
     {
         Reset(_readiness);
-        return _syncMiddleware.InvokeAsync(_readiness);
+        _syncMiddleware.InvokeAsync(_readiness).GetAwaiter().GetResult();
+        _readinessResponse.Complete();
     }
 
     [Benchmark(Description = "Readiness probe, ASP.NET Core MapHealthChecks (no checks)")]
-    public Task AspNetCore_HealthChecks()
+    public void AspNetCore_HealthChecks()
     {
         Reset(_readiness);
-        return _aspNetCoreHealthChecks.InvokeAsync(_readiness);
+        _aspNetCoreHealthChecks.InvokeAsync(_readiness).GetAwaiter().GetResult();
+        _readinessResponse.Complete();
+    }
+
+    /// <summary>
+    /// A response feature that behaves like a server's: <c>OnCompleted</c> stores the callback in a list reused from request
+    /// to request (as Kestrel reuses its per-connection callback stack), and <see cref="Complete"/> fires the callbacks when
+    /// the "response" has been sent. The default <see cref="HttpResponseFeature.OnCompleted"/> of a bare
+    /// <see cref="DefaultHttpContext"/> drops the callback, which would leave every request in flight.
+    /// </summary>
+    private sealed class ServerLikeResponseFeature : HttpResponseFeature
+    {
+        private readonly List<(Func<object, Task> Callback, object State)> _onCompleted = new(4);
+
+        public int Pending => _onCompleted.Count;
+
+        public override void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Add((callback, state));
+
+        /// <summary>Fires the callbacks, most recently registered first, as Kestrel does, then clears the list for the next request.</summary>
+        public void Complete()
+        {
+            for (int i = _onCompleted.Count - 1; i >= 0; i--)
+            {
+                (Func<object, Task> callback, object state) = _onCompleted[i];
+                Task task = callback(state);
+                if (!task.IsCompletedSuccessfully)
+                {
+                    task.GetAwaiter().GetResult();
+                }
+            }
+
+            _onCompleted.Clear();
+        }
     }
 
     /// <summary>A response body that accepts and discards writes without allocating, like a server buffer reused per request.</summary>
