@@ -19,7 +19,11 @@ start() {
   url=""
   for _ in $(seq 1 200); do
     url="$(grep -o 'Now listening on: http://127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/Now listening on: //' || true)"
-    if [ -n "$url" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/" || true)" = "200" ]; then return; fi
+    # Ready means /health/ready answers 200 (the library's readiness, after its warm-up); the plain app has no such path (404).
+    if [ -n "$url" ]; then
+      code="$(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready" || true)"
+      if [ "$code" = "200" ] || { [ "$code" = "404" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/" || true)" = "200" ]; }; then return; fi
+    fi
     sleep 0.05
   done
   echo "the sample did not start"; cat "$log"; exit 1
