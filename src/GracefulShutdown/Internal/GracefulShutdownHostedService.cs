@@ -207,21 +207,13 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
 
         foreach (string address in addresses.Addresses)
         {
-            if (BindingAddressPort(address) == port)
+            if (ServerAddress.TryParse(address)?.Port == port)
             {
                 return;
             }
         }
 
         _logger.ManagementPortNotBound(port, string.Join(", ", addresses.Addresses));
-    }
-
-    private static int BindingAddressPort(string address)
-    {
-        int colon = address.LastIndexOf(':');
-        int end = address.IndexOf('/', colon + 1);
-        ReadOnlySpan<char> digits = end < 0 ? address.AsSpan(colon + 1) : address.AsSpan(colon + 1, end - colon - 1);
-        return int.TryParse(digits, out int port) ? port : -1;
     }
 
     public void Dispose()

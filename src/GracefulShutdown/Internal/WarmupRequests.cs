@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,31 +57,27 @@ internal static class WarmupRequests
         }
     }
 
-    /// <summary>The first http(s) address the app serves on (not the management port), with wildcard hosts made loopback.</summary>
+    /// <summary>The first http (else https) address the app serves on (not the management port), with wildcard hosts made loopback.</summary>
     internal static Uri? BaseAddress(IEnumerable<string> addresses, int? managementPort)
     {
         Uri? https = null;
         foreach (string address in addresses)
         {
-            string normalized = address
-                .Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal)
-                .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal)
-                .Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal)
-                .Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal)
-                .Replace("://localhost:", "://127.0.0.1:", StringComparison.OrdinalIgnoreCase);
-            if (!Uri.TryCreate(normalized, UriKind.Absolute, out Uri? uri) || uri.Port == managementPort)
+            if (ServerAddress.TryParse(address) is not BindingAddress binding || binding.Port == managementPort)
             {
                 continue;
             }
 
-            if (uri.Scheme == Uri.UriSchemeHttp)
+            // Wildcards and names: our own server is reachable on IPv4 loopback whatever it is bound to.
+            var uri = new Uri($"{binding.Scheme}://127.0.0.1:{binding.Port}/");
+            if (binding.Scheme == Uri.UriSchemeHttp)
             {
-                return new Uri(uri.GetLeftPart(UriPartial.Authority) + "/");
+                return uri;
             }
 
-            if (uri.Scheme == Uri.UriSchemeHttps)
+            if (binding.Scheme == Uri.UriSchemeHttps)
             {
-                https ??= new Uri(uri.GetLeftPart(UriPartial.Authority) + "/");
+                https ??= uri;
             }
         }
 
