@@ -60,10 +60,11 @@ if [[ $mode == concurrent || $mode == both ]]; then
   for order in lib-first plain-first; do
     if [[ $order == lib-first ]]; then start pa library; start pb plain --Sample:UseLibrary=false
     else start pb plain --Sample:UseLibrary=false; start pa library; fi
-    load "$pa" 20 /dev/null & load "$pb" 20 /dev/null; wait   # warm-up: tiered JIT needs a while at half a CPU each
+    # Warm-up: tiered JIT needs a while at half a CPU each. Wait for the load only: a bare `wait` would wait for the servers.
+    load "$pa" 20 /dev/null & warm=$!; load "$pb" 20 /dev/null; wait "$warm"
     for _ in $(seq "$half"); do
       (( w < windows )) || break; w=$((w + 1))
-      load "$pa" "$secs" "$out/a.txt" & load "$pb" "$secs" "$out/b.txt"; wait
+      load "$pa" "$secs" "$out/a.txt" & first=$!; load "$pb" "$secs" "$out/b.txt"; wait "$first"
       a=$(rps "$out/a.txt"); b=$(rps "$out/b.txt"); r=$(ratio "$a" "$b"); rs+=("$r")
       echo "| $w | $order | $a | $b | $r |"
     done
