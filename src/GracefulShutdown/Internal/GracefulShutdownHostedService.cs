@@ -104,11 +104,7 @@ internal sealed class GracefulShutdownHostedService : IHostedLifecycleService, I
     {
         _coordinator.EnterStopped();
         _logger.ShutdownComplete(_coordinator.SinceDrainStarted.TotalSeconds, _coordinator.Trigger);
-        if (_signalRegistration is not null)
-        {
-            ProcessSignals.Detach(_signalRegistration);
-            _signalRegistration = null;
-        }
+        _signalRegistration?.Dispose();
 
         return Task.CompletedTask;
     }

@@ -53,16 +53,6 @@ internal static class ProcessSignals
         }
     }
 
-    /// <summary>The host has stopped: from now on signals take their default action.</summary>
-    public static void Detach(IDisposable registration)
-    {
-        registration.Dispose();
-        lock (s_gate)
-        {
-            s_attached = false;
-        }
-    }
-
     private static PosixSignalRegistration[] Register(Action<PosixSignalContext> handler)
     {
         try
@@ -95,6 +85,7 @@ internal static class ProcessSignals
         }
     }
 
+    /// <summary>Disposing it means the host has stopped: from then on signals take their default action.</summary>
     private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
     {
         public void Dispose()
@@ -106,6 +97,7 @@ internal static class ProcessSignals
 
             lock (s_gate)
             {
+                s_attached = false;
                 s_hostFinished = true;
             }
         }
