@@ -55,6 +55,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddHealthChecks();
         services.TryAddSingleton<ShutdownCoordinator>();
         services.TryAddSingleton<IGracefulShutdown>(static sp => sp.GetRequiredService<ShutdownCoordinator>());
+        services.TryAddSingleton<ProbeStatus>();
+        services.TryAddSingleton<IGracefulShutdownProbes>(static sp => sp.GetRequiredService<ProbeStatus>());
         services.TryAddSingleton<LifecycleEndpoints>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GracefulShutdownHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GracefulShutdownStartupFilter>());

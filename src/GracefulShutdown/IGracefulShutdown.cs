@@ -28,6 +28,13 @@ public interface IGracefulShutdown
     CancellationToken DrainStarted { get; }
 
     /// <summary>
+    /// Gets a token that is canceled when the traffic wait is over: load balancers have stopped routing here, so long-lived
+    /// connections (WebSockets, server-sent events, long polls, streaming calls) should end now and let their clients
+    /// reconnect to another replica. It fires before the server stops accepting connections.
+    /// </summary>
+    CancellationToken TrafficWaitEnded { get; }
+
+    /// <summary>
     /// Gets a token that is canceled shortly before the drain timeout aborts the requests still in flight
     /// (<c>GracefulShutdown:DrainTimeout</c> minus <c>GracefulShutdown:DrainCancellationLead</c> after the server began to stop).
     /// Long requests, streams and long polls should link it with <c>HttpContext.RequestAborted</c> and finish early.

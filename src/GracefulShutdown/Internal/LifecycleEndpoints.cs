@@ -27,24 +27,16 @@ internal sealed class LifecycleEndpoints
     private readonly ShutdownCoordinator _coordinator;
     private readonly GracefulShutdownOptions _options;
     private readonly ILogger _logger;
-    private readonly CachedHealthChecks _startupChecks;
-    private readonly CachedHealthChecks _readyChecks;
-    private readonly CachedHealthChecks _liveChecks;
+    private readonly ProbeStatus _probes;
     private readonly byte[]? _token;
 
-    public LifecycleEndpoints(ShutdownCoordinator coordinator, IOptions<GracefulShutdownOptions> options,
-        IOptions<HealthCheckServiceOptions> healthCheckOptions, IServiceProvider services, TimeProvider time,
+    public LifecycleEndpoints(ShutdownCoordinator coordinator, ProbeStatus probes, IOptions<GracefulShutdownOptions> options,
         ILogger<LifecycleEndpoints> logger)
     {
         _coordinator = coordinator;
+        _probes = probes;
         _options = options.Value;
         _logger = logger;
-        var service = (HealthCheckService?)services.GetService(typeof(HealthCheckService));
-        ICollection<HealthCheckRegistration> registrations = healthCheckOptions.Value.Registrations;
-        TimeSpan cache = _options.Endpoints.CheckResultCacheDuration;
-        _startupChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Startup, cache, time);
-        _readyChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Ready, cache, time);
-        _liveChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Live, cache, time);
         _token = string.IsNullOrEmpty(_options.PreStop.Token) ? null : Encoding.UTF8.GetBytes(_options.PreStop.Token);
 
         Startup = HandleStartup;
@@ -131,8 +123,8 @@ internal sealed class LifecycleEndpoints
             return MethodNotAllowedAsync(context);
         }
 
-        return _coordinator.HasStarted
-            ? WithChecks(context, _startupChecks, s_started)
+        return _probes.StatePasses(GracefulShutdownProbe.Startup)
+            ? WithChecks(context, GracefulShutdownProbe.Startup, s_started)
             : WriteProbe(context, StatusCodes.Status503ServiceUnavailable, s_starting);
     }
 
@@ -144,12 +136,12 @@ internal sealed class LifecycleEndpoints
         }
 
         // The library's own state comes first: an intentionally unready instance runs no check and logs no error.
-        if (!_coordinator.IsRunning)
+        if (!_probes.StatePasses(GracefulShutdownProbe.Readiness))
         {
             return WriteProbe(context, StatusCodes.Status503ServiceUnavailable, _coordinator.IsDraining ? s_draining : s_starting);
         }
 
-        return WithChecks(context, _readyChecks, s_ready);
+        return WithChecks(context, GracefulShutdownProbe.Readiness, s_ready);
     }
 
     private Task HandleLiveness(HttpContext context)
@@ -160,12 +152,12 @@ internal sealed class LifecycleEndpoints
         }
 
         // Draining is not a reason to restart the container: liveness stays 200.
-        return WithChecks(context, _liveChecks, s_alive);
+        return WithChecks(context, GracefulShutdownProbe.Liveness, s_alive);
     }
 
-    private static Task WithChecks(HttpContext context, CachedHealthChecks checks, byte[] healthyBody)
+    private Task WithChecks(HttpContext context, GracefulShutdownProbe probe, byte[] healthyBody)
     {
-        ValueTask<HealthStatus> status = checks.GetStatusAsync();
+        ValueTask<HealthStatus> status = _probes.CheckAsync(probe);
         return status.IsCompletedSuccessfully
             ? WriteStatus(context, status.Result, healthyBody)
             : AwaitAndWrite(context, status, healthyBody);

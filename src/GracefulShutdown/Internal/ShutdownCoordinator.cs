@@ -23,6 +23,7 @@ internal sealed class ShutdownCoordinator : IGracefulShutdown, IDisposable
     private readonly CancellationTokenSource _drainStarted = new();
     private readonly CancellationTokenSource _drainDeadline;
     private readonly CancellationTokenSource _skipWait = new();
+    private readonly CancellationTokenSource _trafficWaitEnded = new();
 
     private int _phase;
     private long _inFlight;
@@ -56,6 +57,8 @@ internal sealed class ShutdownCoordinator : IGracefulShutdown, IDisposable
     public CancellationToken DrainStarted => _drainStarted.Token;
 
     public CancellationToken DrainDeadline => _drainDeadline.Token;
+
+    public CancellationToken TrafficWaitEnded => _trafficWaitEnded.Token;
 
     /// <summary>Gets a value indicating whether the library's own state allows readiness.</summary>
     public bool IsRunning => Volatile.Read(ref _phase) == (int)GracefulShutdownPhase.Running;
@@ -280,6 +283,7 @@ internal sealed class ShutdownCoordinator : IGracefulShutdown, IDisposable
             _logger.TrafficWaitMaximumReached(_time.GetElapsedTime(Volatile.Read(ref _lastArrival)).TotalSeconds, wait.Maximum);
         }
         _metrics.TrafficWaitDuration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
+        await _trafficWaitEnded.CancelAsync().ConfigureAwait(false);
         return result;
     }
 
@@ -314,6 +318,7 @@ internal sealed class ShutdownCoordinator : IGracefulShutdown, IDisposable
         _drainStarted.Dispose();
         _drainDeadline.Dispose();
         _skipWait.Dispose();
+        _trafficWaitEnded.Dispose();
     }
 
     internal static string SignalName(PosixSignal signal) => signal switch
