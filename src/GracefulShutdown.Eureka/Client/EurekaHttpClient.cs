@@ -11,9 +11,8 @@ using Microsoft.Extensions.Options;
 namespace GracefulShutdown.Eureka.Client;
 
 /// <summary>
-/// The Eureka REST operations this client needs, over <see cref="IHttpClientFactory"/>. Each call to each server is bounded by
-/// <c>eureka:client:requestTimeoutSeconds</c> (measured with the injected <see cref="TimeProvider"/>); servers are tried in the
-/// configured order, starting with the last one that answered, and a transport error, a 5xx or a timeout moves on to the next.
+/// The Eureka REST calls. Each call to each server is bounded by <c>eureka:client:requestTimeoutSeconds</c>; a transport error,
+/// a 5xx or a timeout moves on to the next server, and later calls start with the last one that answered.
 /// </summary>
 internal sealed class EurekaHttpClient
 {

@@ -35,9 +35,8 @@ internal readonly record struct EurekaReadResult<T>(T? Value, EurekaReadError Er
 internal sealed record EurekaInstanceStatus(EurekaStatus Status, EurekaStatus OverriddenStatus);
 
 /// <summary>
-/// Reads the statuses from <c>GET apps/{app}/{id}</c> as leniently as the Java server's own deserialisers: current, old
-/// (XStream-JSON, <c>overriddenstatus</c>) and third-party servers all parse, explicit nulls included, unknown fields ignored.
-/// It never throws on content; it reports what was wrong instead.
+/// Reads the statuses from <c>GET apps/{app}/{id}</c> as leniently as the Java server does (old servers' <c>overriddenstatus</c>,
+/// explicit nulls, unknown fields). It never throws on content; it reports what was wrong instead.
 /// </summary>
 internal static class EurekaResponseReader
 {

@@ -3,10 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace GracefulShutdown.Eureka.Diagnostics;
 
-/// <summary>
-/// Every log line of the Eureka client. Event ids 200–299 are reserved for it by the core library's numbering
-/// (see GracefulShutdown's Log); they are a public contract: never renumber, and keep EventName explicit.
-/// </summary>
+/// <summary>Every log line of the Eureka client: event ids 200–299, a public contract (never renumber; keep EventName explicit).</summary>
 internal static partial class Log
 {
     [LoggerMessage(200, LogLevel.Information,

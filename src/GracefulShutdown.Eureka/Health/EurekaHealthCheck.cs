@@ -3,10 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GracefulShutdown.Eureka.Health;
 
-/// <summary>
-/// Reports the registration. Never Unhealthy: a Eureka outage must not make Kubernetes take the instance out of its Service
-/// or restart it; Degraded (HTTP 200 on a health endpoint) says "look at Eureka" without changing routing.
-/// </summary>
+/// <summary>Reports the registration; never Unhealthy, so a Eureka outage never takes the instance out of its Service or restarts it.</summary>
 internal sealed class EurekaHealthCheck(EurekaRegistrationState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

@@ -50,8 +50,7 @@ internal sealed class EurekaReconciler
     private TimeSpan RenewalCap => _registrationRetryCap < _renewalInterval ? _registrationRetryCap : _renewalInterval;
 
     /// <summary>
-    /// Makes at most one change towards what the lifecycle wants, and returns how long to wait before the next step
-    /// (<see cref="TimeSpan.Zero"/>: at once; <see cref="Timeout.InfiniteTimeSpan"/>: until the lifecycle changes).
+    /// Makes at most one call and returns the wait before the next step (<see cref="Timeout.InfiniteTimeSpan"/>: until the lifecycle changes).
     /// </summary>
     public async Task<TimeSpan> StepAsync(CancellationToken cancellationToken)
     {
@@ -204,7 +203,8 @@ internal sealed class EurekaReconciler
 
         // A server that forgets the lease right after every registration must not make this a busy loop.
         return ++_leaseLostInRow > 1
-            ? Failed(EurekaOperation.Heartbeat, new EurekaCallResult(EurekaCallOutcome.NotFound, "(any)", 404, "HTTP 404 again right after registering"), RenewalCap)
+            ? Failed(EurekaOperation.Heartbeat, new EurekaCallResult(EurekaCallOutcome.NotFound, "(any)", 404, "HTTP 404 again right after registering"),
+                RenewalCap)
             : TimeSpan.Zero;
     }
 
@@ -235,10 +235,7 @@ internal sealed class EurekaReconciler
         return result;
     }
 
-    /// <summary>
-    /// Reads the instance back (the one live, uncached read) to catch a sticky OUT_OF_SERVICE override left by an operator or by an
-    /// earlier instance with the same id: the registration would then succeed and yet no caller would ever route here.
-    /// </summary>
+    /// <summary>Reads the instance back to catch a sticky OUT_OF_SERVICE override (an operator's, or an earlier instance's).</summary>
     private async Task VerifyRegistrationAsync(CancellationToken cancellationToken)
     {
         EurekaCallResult result = await _client.GetInstanceAsync(_identity, cancellationToken).ConfigureAwait(false);

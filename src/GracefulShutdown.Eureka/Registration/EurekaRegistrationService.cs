@@ -85,10 +85,7 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>
-    /// Runs after the traffic wait and the server drain (both in the core's <c>StoppingAsync</c>), so the instance stayed registered,
-    /// OUT_OF_SERVICE and heartbeating, for as long as callers' caches needed. The loop stops first: no heartbeat may follow the DELETE.
-    /// </summary>
+    /// <summary>Runs after the traffic wait and the server drain; the loop stops first, so no heartbeat follows the DELETE.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_loop is null || _reconciler is null)
