@@ -331,6 +331,16 @@ def remove_endpoint_once(replica, haproxy, why):
         rec["endpoint_removed_because"] = why
 
 
+def in_thread(fn):
+    """Runs fn on a new daemon thread with the caller's log prefix."""
+    prefix = getattr(_tls, "prefix", "")
+
+    def run(*a):
+        _tls.prefix = prefix
+        fn(*a)
+    return run
+
+
 def terminate(replica, haproxy, args, rnd):
     """Kubernetes termination: endpoint removal after L, in parallel with preStop -> SIGTERM -> SIGKILL at the grace period."""
     v = replica.variant
@@ -534,7 +544,7 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
                 # check) and no ready endpoint exists; once the replacement is ready it stops using the fallback.
                 events.append(dict(t=round(time.time() - load_start, 3), event=f"{old.name} termination begins"))
                 log(f"    terminating {old.name} (:{old.port}); replacement starting")
-                th = threading.Thread(target=terminate, args=(old, haproxy, args, rnd), daemon=True)
+                th = threading.Thread(target=in_thread(terminate), args=(old, haproxy, args, rnd), daemon=True)
                 th.start()
                 threads.append(th)
                 terminated.append(old)
@@ -557,7 +567,7 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
             log(f"    {new.name} (:{new.port}) ready and added; terminating {old.name} (:{old.port})")
             live[i] = new
             events.append(dict(t=round(time.time() - load_start, 3), event=f"{old.name} termination begins"))
-            th = threading.Thread(target=terminate, args=(old, haproxy, args, rnd), daemon=True)
+            th = threading.Thread(target=in_thread(terminate), args=(old, haproxy, args, rnd), daemon=True)
             th.start()
             threads.append(th)
             terminated.append(old)
