@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import resource
 import signal
 import socket
@@ -59,7 +60,7 @@ MODELS = {
     "busy": "wrk -t{threads} -c{connections} (GET / and GET /work?ms=50), L = {lag:g} s, no health checks, {rounds} round(s); "
             "goal: 100 % and every library replica gone within L + {goal_margin:g} s",
     "load1000": "wrk -t{threads} -c{connections} keep-alive connections (GET / and GET /work?ms=50), L = {lag:g} s, "
-                "no health checks, {rounds} round(s)",
+                "no health checks, HAProxy timeout connect {connect_timeout:g} s, {rounds} round(s)",
     "fallback": "one replica, HAProxy checks readiness (inter 1s fall 1 rise 1); at termination a replacement starts that is "
                 "ready after a {delay_ms} ms warm-up; the terminating replica stays in HAProxy until the replacement is ready "
                 "or it exits (kube-proxy's terminating-endpoint fallback); {callers} callers x 1 request every {interval:g} s; "
@@ -156,7 +157,7 @@ def http_get(url, timeout):
 # ---------------------------------------------------------------- HAProxy
 
 class HAProxy:
-    def __init__(self, workdir, port, check_path, health_checks, label, maxconn=4096, served_by=False):
+    def __init__(self, workdir, port, check_path, health_checks, label, maxconn=4096, served_by=False, connect_timeout=2):
         self.sock = os.path.join(workdir, f"{label}-haproxy.sock")
         self.cfg = os.path.join(workdir, f"{label}-haproxy.cfg")
         self.log = os.path.join(workdir, f"{label}-haproxy.log")
@@ -181,7 +182,7 @@ defaults
     option httplog
     # Only errors and non-2xx are logged: the evidence for any lost request.
     option dontlog-normal
-    timeout connect 2s
+    timeout connect {connect_timeout:g}s
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 60s
@@ -469,7 +470,8 @@ def run_variant(vid, args, ports, outdir):
         label = f"{model}-v{vid}-{v['name']}"
         log(f"== {model}: {title} ==")
     haproxy = HAProxy(outdir, ports.take(), v_check_path(v), args.health_checks == "on", label,
-                      maxconn=getattr(args, "maxconn", 4096), served_by=model != "rollout")
+                      maxconn=getattr(args, "maxconn", 4096), served_by=model != "rollout",
+                      connect_timeout=getattr(args, "connect_timeout", 2))
     haproxy.start()
     mine, loads = [haproxy.proc], []
     try:
@@ -608,7 +610,8 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
             w = json.load(f)
         result = summarize(vid, v, args, w, terminated, events, load_s, haproxy.log, label)
         if getattr(args, "model", "rollout") != "rollout":
-            result["lost_detail"] = attribute_wrk_failures(result)
+            result["lost_detail"] = attribute_haproxy_errors(result, load_start)
+        del result["haproxy_error_lines_all"]
     if getattr(args, "model", "rollout") != "rollout":
         result.update(model=args.model, title=variant_title(v, args), description=args.description,
                       lag_s=None if fallback else args.lag,
@@ -650,18 +653,25 @@ def summarize(vid, v, args, w, terminated, events, load_s, haproxy_log, label):
         failures_by_second={int(k): c for k, c in w.get("failures_by_second", {}).items()},
         terminations=[{k: v2 for k, v2 in r.result.items()} for r in terminated if r.result],
         events=events, haproxy_error_lines=haproxy_errors[:200], haproxy_error_count=len(haproxy_errors),
-        label=label,
+        label=label, haproxy_error_lines_all=haproxy_errors,
     )
 
 
 def _termination_for(t, server, terms):
     """The termination a lost request belongs to: the replica that answered, if it was terminating; otherwise the
-    latest termination begun before the request (HAProxy answered <NOSRV>, or the request never reached a server)."""
+    latest termination begun before the request (HAProxy answered <NOSRV>, or a replica that was not terminating)."""
     for x in terms:
-        if x["replica"] == server:
-            return x
+        if x["replica"] == server and t >= x["term_start"]:
+            return x, True
     earlier = [x for x in terms if x["term_start"] <= t]
-    return max(earlier, key=lambda x: x["term_start"]) if earlier else None
+    return (max(earlier, key=lambda x: x["term_start"]) if earlier else None), server in (None, "<NOSRV>")
+
+
+def lost_entry(t, server, outcome, terms, load_start):
+    x, terminating = _termination_for(t, server, terms)
+    return dict(at_s=round(t - load_start, 3), replica=server if not terminating else (x["replica"] if x else None),
+                terminating=terminating, termination=x["replica"] if x else None,
+                after_termination_s=round(t - x["term_start"], 2) if x else None, outcome=outcome, served_by=server)
 
 
 def summarize_paced(vid, v, args, records, terminated, events, load_start, load_s, haproxy_log, label):
@@ -679,10 +689,10 @@ def summarize_paced(vid, v, args, records, terminated, events, load_start, load_
     for r in recs:
         if r["status"] is not None and 200 <= r["status"] < 300:
             continue
-        x = _termination_for(r["t"], r["server"], terms)
-        lost.append(dict(at_s=round(r["t"] - load_start, 2), replica=x["replica"] if x else None,
-                         after_termination_s=round(r["t"] - x["term_start"], 2) if x else None,
-                         outcome=str(r["status"]) if r["status"] is not None else r["error"], served_by=r["server"]))
+        outcome = str(r["status"]) if r["status"] is not None else r["error"]
+        if r["server"] == "<NOSRV>":
+            outcome += " <NOSRV>"
+        lost.append(lost_entry(r["t"], r["server"], outcome, terms, load_start))
     ms = sorted(r["ms"] for r in recs if r["status"] is not None and 200 <= r["status"] < 300)
 
     def pct(q):
@@ -710,14 +720,23 @@ def summarize_paced(vid, v, args, records, terminated, events, load_start, load_
     )
 
 
-def attribute_wrk_failures(r):
-    """wrk records non-2xx answers per wall-clock second; line them up with the terminations (1 s resolution)."""
-    terms = r["terminations"]
+_HAPROXY_LINE = re.compile(r"\[(\d+/\w+/\d+:\d+:\d+:\d+)\.(\d+)\] fe \S+?/(\S+) (-?\d+)/(-?\d+)/\S+ (-?\d+) \S+ \S+ \S+ (\S{4}) ")
+
+
+def attribute_haproxy_errors(r, load_start):
+    """wrk does not say where a request failed; HAProxy's error log does (time the request arrived, server, status,
+    termination state). Client-side aborts (wrk stopping) are not losses and are left out."""
     out = []
-    for sec, count in sorted(r["failures_by_second"].items()):
-        x = _termination_for(sec + 0.999, None, terms)
-        out.append(dict(second=sec, count=count, replica=x["replica"] if x else None,
-                        after_termination_s=round(sec - x["term_start"], 1) if x else None, outcome="non-2xx"))
+    for line in r["haproxy_error_lines_all"]:
+        m = _HAPROXY_LINE.search(line)
+        if not m:
+            continue
+        if m.group(7)[0] == "C":
+            continue
+        # The log's date is when the request arrived; HAProxy turned to the server TR + Tw ms later.
+        t = (time.mktime(time.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S")) + int(m.group(2)) / 1000
+             + (max(0, int(m.group(4))) + max(0, int(m.group(5)))) / 1000)
+        out.append(lost_entry(t, m.group(3), f"{m.group(6)} {m.group(7)}", r["terminations"], load_start))
     return out
 
 
@@ -775,34 +794,42 @@ def fmt_terms(r):
 
 
 def fmt_lost(r):
-    """Every lost request when there are few (sparse); otherwise per termination: count, time range and outcomes."""
+    """Every lost request when there are few; otherwise per replica: count, time range and outcomes. Times are after
+    the start of that replica's termination; a replica that was not terminating is marked, with the time after the
+    latest termination."""
     detail = r.get("lost_detail") or []
-    if r["lost"] == 0:
+    if r["lost"] == 0 and not detail:
         return "none"
-    paced = r.get("request_log") is not None or any("at_s" in d for d in detail)
-    if paced and len(detail) <= 12:
-        return "; ".join(f"{d['replica'] or '?'} +{d['after_termination_s']:.1f} s: {d['outcome']}"
-                         + (f" ({d['served_by']})" if d.get("served_by") and d["served_by"] != d["replica"] else "")
-                         for d in detail)
-    groups = {}
-    for d in detail:
-        g = groups.setdefault(d["replica"], dict(count=0, first=None, last=None, outcomes={}))
-        n = d.get("count", 1)
-        g["count"] += n
-        a = d["after_termination_s"]
-        if a is not None:
-            g["first"] = a if g["first"] is None else min(g["first"], a)
-            g["last"] = a if g["last"] is None else max(g["last"], a)
-        g["outcomes"][d["outcome"]] = g["outcomes"].get(d["outcome"], 0) + n
-    parts = []
-    for rep, g in groups.items():
-        span = f" at +{g['first']:.1f}…+{g['last']:.1f} s" if g["first"] is not None else ""
-        outs = ", ".join(f"{k}: {v}" for k, v in g["outcomes"].items())
-        parts.append(f"{rep or '?'}: {g['count']}{span} ({outs})")
-    shown = sum(g["count"] for g in groups.values())
-    if shown < r["lost"]:
-        parts.append(f"{r['lost'] - shown} transport errors (no time recorded)")
-    return "; ".join(parts)
+    if detail and len(detail) <= 12:
+        parts = []
+        for d in detail:
+            where = (f"{d['replica'] or '?'}" if d["terminating"] else
+                     f"{d['replica']} (not terminating; {d['termination']}")
+            when = f" {d['after_termination_s']:+.1f} s" if d["after_termination_s"] is not None else ""
+            parts.append(f"{where}{when}{')' if not d['terminating'] else ''}: {d['outcome']}")
+        text = "; ".join(parts)
+    else:
+        groups = {}
+        for d in detail:
+            g = groups.setdefault((d["replica"], d["terminating"], None if d["terminating"] else d["termination"]),
+                                  dict(count=0, first=None, last=None, outcomes={}))
+            g["count"] += 1
+            a = d["after_termination_s"]
+            if a is not None:
+                g["first"] = a if g["first"] is None else min(g["first"], a)
+                g["last"] = a if g["last"] is None else max(g["last"], a)
+            g["outcomes"][d["outcome"]] = g["outcomes"].get(d["outcome"], 0) + 1
+        parts = []
+        for (rep, terminating, ref), g in groups.items():
+            span = f" at {g['first']:+.1f}…{g['last']:+.1f} s" if g["first"] is not None else ""
+            if not terminating:
+                span += f" after {ref}'s termination began" if ref else ""
+            outs = ", ".join(f"{k}: {v}" for k, v in g["outcomes"].items())
+            parts.append(f"{rep or '?'}{'' if terminating else ' (not terminating)'}: {g['count']}{span} ({outs})")
+        text = "; ".join(parts)
+    if len(detail) != r["lost"]:
+        text += f" [{r['lost']} lost by the client's count, {len(detail)} in HAProxy's error log]"
+    return text
 
 
 def machine():
@@ -838,7 +865,12 @@ def model_args(args, model):
         m.threads, m.connections = args.load1000_threads, args.load1000_connections
         # Client connections plus as many pooled server connections, with room to spare.
         m.maxconn = max(4096, 4 * m.connections + 256)
-        m.description = MODELS[model].format(threads=m.threads, connections=m.connections, lag=m.lag, rounds=m.rounds)
+        # kube-proxy puts no connect timeout of its own in the path: a SYN dropped by a full accept queue is retried by
+        # the client's kernel (1 s, 3 s, ...). HAProxy's 2 s would turn that queueing on a busy (not terminating)
+        # replica into a failed request, so this model waits as long as wrk does.
+        m.connect_timeout = args.load1000_connect_timeout
+        m.description = MODELS[model].format(threads=m.threads, connections=m.connections, lag=m.lag, rounds=m.rounds,
+                                             connect_timeout=m.connect_timeout)
     elif model == "fallback":
         m.lag, m.health_checks, m.rounds, m.replicas, m.removal = 0.0, "on", args.fallback_rounds, 1, "fallback"
         m.load, m.callers, m.interval, m.path = "paced", args.fallback_callers, args.fallback_interval, "/"
@@ -930,6 +962,7 @@ def main():
     m.add_argument("--load1000-threads", type=int, default=2)
     m.add_argument("--load1000-lag", type=float, default=2)
     m.add_argument("--load1000-rounds", type=int, default=2)
+    m.add_argument("--load1000-connect-timeout", type=float, default=10, help="HAProxy's timeout connect in this model (s)")
     m.add_argument("--fallback-warmup-ms", type=int, default=3000, help="start-up delay before a fallback replacement is ready")
     m.add_argument("--fallback-rounds", type=int, default=2)
     m.add_argument("--fallback-callers", type=int, default=8)
