@@ -56,7 +56,9 @@ READINESS_DELAY_ENV = "GracefulShutdown__TrafficWait__ReadinessFailureDelay"
 MODELS = {
     "rollout": "rolling update under wrk load, L and health checks as given by --lags and --health-checks",
     "sparse": "one caller, one request every {interval:g} s through the balancer (each of {replicas} replicas sees one every "
-              "{per_replica:g} s), L = {lag:g} s, no health checks, {rounds} round(s); every lost request listed",
+              "{per_replica:g} s; {rotation:g} s while a replacement is in rotation too), L = {lag:g} s, no health checks, "
+              "{rounds} round(s), one replacement at a time, each termination beginning just after the replica answered "
+              "a request; every lost request listed",
     "busy": "wrk -t{threads} -c{connections} (GET / and GET /work?ms=50), L = {lag:g} s, no health checks, {rounds} round(s); "
             "goal: 100 % and every library replica gone within L + {goal_margin:g} s",
     "load1000": "wrk -t{threads} -c{connections} keep-alive connections (GET / and GET /work?ms=50), L = {lag:g} s, "
@@ -421,6 +423,17 @@ class PacedLoad:
             th.start()
             self.threads.append(th)
 
+    def wait_served(self, servers, since, timeout):
+        """Waits until one of `servers` answers a request sent after `since` with a 2xx; returns its name, or None."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for r in self.records[-8:]:
+                    if r["server"] in servers and r["t"] >= since and r["status"] is not None and 200 <= r["status"] < 300:
+                        return r["server"]
+            time.sleep(0.01)
+        return None
+
     def stop(self):
         self.stopping.set()
         for th in self.threads:
@@ -563,9 +576,27 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
                 live[i] = new
                 continue
             new = new_replica()
+            if getattr(args, "one_at_a_time", False) and terminated:
+                # sparse: the new replica joins once the previous old one is out of rotation, so every termination
+                # sees the same rotation: the replica, one other, the new one.
+                prev = terminated[-1]
+                deadline = time.time() + args.lag + args.grace
+                while time.time() < deadline and "endpoint_removed_after_s" not in (prev.result or {}):
+                    time.sleep(0.05)
             new.wait_ready(args.ready_timeout)
             add(new)
             events.append(dict(t=round(time.time() - load_start, 3), event=f"{new.name} added (ready {new.ready_at - new.started:.2f} s after start)"))
+            if getattr(args, "align", False):
+                # sparse: the old replica that answers the next request is the one terminated, just after it answered:
+                # the phase that is worst for a quiet-period rule, and the same in every run. Its next request comes one
+                # rotation (3 x interval) later, before the endpoint is removed at L.
+                served = load.wait_served([r.name for r in live[i:]], time.time(), timeout=6 * args.interval * (args.replicas + 1))
+                if served:
+                    j = next(j for j in range(i, len(live)) if live[j].name == served)
+                    live[i], live[j] = live[j], live[i]
+                    old = live[i]
+                events.append(dict(t=round(time.time() - load_start, 3),
+                                   event=f"{old.name} answered a request" if served else f"no request to align on; terminating {old.name}"))
             log(f"    {new.name} (:{new.port}) ready and added; terminating {old.name} (:{old.port})")
             live[i] = new
             events.append(dict(t=round(time.time() - load_start, 3), event=f"{old.name} termination begins"))
@@ -574,7 +605,9 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
             threads.append(th)
             terminated.append(old)
         # Like maxSurge 1 / maxUnavailable 0 the next replacement starts once the new replica is ready; a round ends
-        # when its old replicas have exited, so rounds do not pile up.
+        # when its old replicas have exited, so rounds do not pile up (one at a time paces itself).
+        if getattr(args, "one_at_a_time", False) and rnd < args.rounds:
+            continue
         for th in threads:
             th.join(timeout=args.grace + 10)
         threads = []
@@ -853,8 +886,9 @@ def model_args(args, model):
     if model == "sparse":
         m.lag, m.health_checks, m.rounds, m.replicas, m.settle = args.sparse_lag, "off", args.sparse_rounds, 2, args.sparse_settle
         m.load, m.callers, m.interval, m.path = "paced", 1, args.sparse_interval, "/"
+        m.align, m.one_at_a_time = True, True
         m.description = MODELS[model].format(interval=m.interval, replicas=m.replicas, per_replica=m.interval * m.replicas,
-                                             lag=m.lag, rounds=m.rounds)
+                                             rotation=m.interval * (m.replicas + 1), lag=m.lag, rounds=m.rounds)
     elif model == "busy":
         m.lag, m.health_checks, m.rounds, m.replicas = args.busy_lag, "off", args.busy_rounds, 2
         m.threads, m.connections = 2, args.busy_connections
@@ -952,7 +986,7 @@ def main():
     m.add_argument("--sparse-interval", type=float, default=2.5, help="seconds between the sparse caller's requests")
     m.add_argument("--sparse-lag", type=float, default=8)
     m.add_argument("--sparse-rounds", type=int, default=2)
-    m.add_argument("--sparse-settle", type=float, default=5)
+    m.add_argument("--sparse-settle", type=float, default=2.5)
     m.add_argument("--sparse-sequential", action="store_true", help="run the sparse variants one after the other, not side by side")
     m.add_argument("--busy-lag", type=float, default=8)
     m.add_argument("--busy-rounds", type=int, default=2)
