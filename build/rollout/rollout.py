@@ -753,7 +753,7 @@ def summarize_paced(vid, v, args, records, terminated, events, load_start, load_
     )
 
 
-_HAPROXY_LINE = re.compile(r"\[(\d+/\w+/\d+:\d+:\d+:\d+)\.(\d+)\] fe \S+?/(\S+) (-?\d+)/(-?\d+)/\S+ (-?\d+) \S+ \S+ \S+ (\S{4}) ")
+_HAPROXY_LINE = re.compile(r"\[(\d+/\w+/\d+:\d+:\d+:\d+)\.(\d+)\] fe \S+?/(\S+) -?\d+/-?\d+/-?\d+/-?\d+/(-?\d+) (-?\d+) \S+ \S+ \S+ (\S{4}) ")
 
 
 def attribute_haproxy_errors(r, load_start):
@@ -764,12 +764,13 @@ def attribute_haproxy_errors(r, load_start):
         m = _HAPROXY_LINE.search(line)
         if not m:
             continue
-        if m.group(7)[0] == "C":
+        if m.group(6)[0] == "C":
             continue
-        # The log's date is when the request arrived; HAProxy turned to the server TR + Tw ms later.
+        # The log's date is when the request arrived; it failed Ta ms later (a connection attempt to a busy replica can
+        # wait in its accept queue and be refused only when the replica closes its listener).
         t = (time.mktime(time.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S")) + int(m.group(2)) / 1000
-             + (max(0, int(m.group(4))) + max(0, int(m.group(5)))) / 1000)
-        out.append(lost_entry(t, m.group(3), f"{m.group(6)} {m.group(7)}", r["terminations"], load_start))
+             + max(0, int(m.group(4))) / 1000)
+        out.append(lost_entry(t, m.group(3), f"{m.group(5)} {m.group(6)}", r["terminations"], load_start))
     return out
 
 
