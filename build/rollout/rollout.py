@@ -76,8 +76,14 @@ _tls = threading.local()  # log prefix of a variant running in parallel with oth
 T0 = time.time()
 
 
+_log_lock = threading.Lock()
+
+
 def log(msg):
-    print(f"[{time.time() - T0:7.2f}s] {getattr(_tls, 'prefix', '')}{msg}", flush=True)
+    line = f"[{time.time() - T0:7.2f}s] {getattr(_tls, 'prefix', '')}{msg}\n"
+    with _log_lock:  # variants running side by side: one whole line at a time
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 class NotSupported(Exception):
