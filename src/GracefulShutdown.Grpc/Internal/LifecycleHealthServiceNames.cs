@@ -17,5 +17,11 @@ internal sealed class LifecycleHealthServiceNames(IOptions<GrpcShutdownOptions> 
         grpcOptions.Services.Remove(names.LivenessService);
         grpcOptions.Services.Remove(names.StartupService);
         grpcOptions.UseHealthChecksCache = true;
+        if (names.EndStreamsWhenTrafficWaitEnds)
+        {
+            // Watch calls then end with UNAVAILABLE when the traffic wait is over (StreamDrainInterceptor), not with OK at
+            // whatever moment the host signals ApplicationStopping.
+            grpcOptions.SuppressCompletionOnShutdown = true;
+        }
     }
 }

@@ -63,12 +63,19 @@ internal sealed class StreamDrainInterceptor : Interceptor
         Task running = handler(call, writer);
         if (await Task.WhenAny(running, ended.Task).ConfigureAwait(false) == running)
         {
-            try
+            // Ended before the traffic wait was over, or on its own token when it was (many handlers return normally when
+            // their token is canceled, and Health.Watch does): only the latter becomes UNAVAILABLE.
+            if (!trafficWaitEnded.IsCancellationRequested || context.CancellationToken.IsCancellationRequested)
             {
                 await running.ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (EndedByTrafficWait(ex, trafficWaitEnded, context.CancellationToken))
+
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
             {
                 // The handler observed the canceled token (or its write was refused): that is the end we asked for.
             }
@@ -90,9 +97,4 @@ internal sealed class StreamDrainInterceptor : Interceptor
         _logger.StreamEnded(context.Method);
         throw new RpcException(new Status(StatusCode.Unavailable, UnavailableMessage));
     }
-
-    private static bool EndedByTrafficWait(Exception ex, CancellationToken trafficWaitEnded, CancellationToken callAborted) =>
-        trafficWaitEnded.IsCancellationRequested
-        && !callAborted.IsCancellationRequested
-        && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
 }
