@@ -5,8 +5,14 @@ namespace GracefulShutdown.GrpcSample;
 /// <summary>greet.Greeter: a unary call and a server stream.</summary>
 internal sealed partial class GreeterService(ILogger<GreeterService> logger) : Greeter.GreeterBase
 {
-    public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context) =>
-        Task.FromResult(new HelloReply { Message = $"Hello {request.Name}" });
+    // Which process answered, for build/grpc-rollout's per-replica counts (a trailer, so the message stays the contract's).
+    private static readonly string ProcessId = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
+    {
+        context.ResponseTrailers.Add("served-by", ProcessId);
+        return Task.FromResult(new HelloReply { Message = $"Hello {request.Name}" });
+    }
 
     public override async Task StreamTicks(TickRequest request, IServerStreamWriter<Tick> responseStream, ServerCallContext context)
     {
