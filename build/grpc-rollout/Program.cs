@@ -191,9 +191,15 @@ namespace GracefulShutdown.GrpcRollout
     {
         private static readonly ConcurrentBag<Process> All = [];
 
-        public static Process Start(string file, IEnumerable<string> arguments, string logFile)
+        public static Process Start(string file, IEnumerable<string> arguments, string logFile, string? workingDirectory = null)
         {
-            var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(file)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
+            };
             foreach (string a in arguments)
             {
                 start.ArgumentList.Add(a);
@@ -292,7 +298,8 @@ namespace GracefulShutdown.GrpcRollout
             }
 
             arguments.AddRange(settings.AppArgs);
-            Process process = Children.Start("dotnet", arguments, Path.Combine(settings.Out, $"{label}-{name}.log"));
+            // The sample's directory is its content root: its appsettings.json makes the --urls endpoint h2c (HTTP/2 only).
+            Process process = Children.Start("dotnet", arguments, Path.Combine(settings.Out, $"{label}-{name}.log"), Path.GetDirectoryName(settings.Dll));
             return new Replica(name, port, process) { StartedAt = Log.Now };
         }
 
@@ -428,6 +435,7 @@ namespace GracefulShutdown.GrpcRollout
             backend be
                 balance roundrobin
                 http-reuse always
+
             """;
 
         public GrpcChannel CreateChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{_port}",
