@@ -288,6 +288,8 @@ namespace GracefulShutdown.GrpcRollout
         public double StartedAt { get; private set; }
         public double ReadyAfter { get; private set; }
 
+        private bool _library;
+
         public static Replica Start(string name, string variant, Settings settings, string label)
         {
             int port = FreePort();
@@ -300,10 +302,13 @@ namespace GracefulShutdown.GrpcRollout
             arguments.AddRange(settings.AppArgs);
             // The sample's directory is its content root: its appsettings.json makes the --urls endpoint h2c (HTTP/2 only).
             Process process = Children.Start("dotnet", arguments, Path.Combine(settings.Out, $"{label}-{name}.log"), Path.GetDirectoryName(settings.Dll));
-            return new Replica(name, port, process) { StartedAt = Log.Now };
+            return new Replica(name, port, process) { StartedAt = Log.Now, _library = variant == "library" };
         }
 
-        /// <summary>Waits until the replica's gRPC health says SERVING for "" (what a readiness probe would see).</summary>
+        /// <summary>
+        /// Waits until the replica's gRPC health says SERVING for "" (what a readiness probe would see). The plain sample has no
+        /// health checks, and its standard health service answers UNKNOWN for "": answering at all is its readiness.
+        /// </summary>
         public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
         {
             using GrpcChannel channel = GrpcChannel.ForAddress(Address);
@@ -321,7 +326,7 @@ namespace GracefulShutdown.GrpcRollout
                 {
                     HealthCheckResponse r = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(1),
                         cancellationToken: cancellationToken);
-                    if (r.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                    if (r.Status == HealthCheckResponse.Types.ServingStatus.Serving || !_library)
                     {
                         ReadyAfter = Log.Now - StartedAt;
                         return;
