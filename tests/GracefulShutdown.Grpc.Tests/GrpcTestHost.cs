@@ -31,7 +31,7 @@ internal sealed class GrpcTestHost : IAsyncDisposable
     public IGracefulShutdown Lifecycle => App.Services.GetRequiredService<IGracefulShutdown>();
 
     public static async Task<GrpcTestHost> StartAsync(Action<IServiceCollection>? services = null, bool mapHealth = true,
-        Dictionary<string, string?>? configuration = null)
+        Dictionary<string, string?>? configuration = null, TimeSpan? trafficWait = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
@@ -44,10 +44,10 @@ internal sealed class GrpcTestHost : IAsyncDisposable
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddGracefulShutdown(o =>
         {
-            // The traffic wait ends as soon as the drain begins: the tests trigger it with DrainAsync.
-            o.TrafficWait.Minimum = TimeSpan.Zero;
+            // By default the traffic wait ends as soon as the drain begins: the tests trigger it with DrainAsync.
+            o.TrafficWait.Minimum = trafficWait ?? TimeSpan.Zero;
             o.TrafficWait.QuietPeriod = TimeSpan.Zero;
-            o.TrafficWait.Maximum = TimeSpan.FromSeconds(1);
+            o.TrafficWait.Maximum = trafficWait ?? TimeSpan.FromSeconds(1);
             o.Endpoints.CheckResultCacheDuration = TimeSpan.Zero;
         }).AddGrpc();
         builder.Services.Configure<GrpcShutdownOptions>(o => o.RefreshInterval = TimeSpan.FromMilliseconds(100));
@@ -62,7 +62,7 @@ internal sealed class GrpcTestHost : IAsyncDisposable
         }
 
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         await app.Services.GetRequiredService<IGracefulShutdown>().WhenReady.WaitAsync(TimeSpan.FromSeconds(30));
         return new GrpcTestHost(app, GrpcChannel.ForAddress(address), logs);
     }

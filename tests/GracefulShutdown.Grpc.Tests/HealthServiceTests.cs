@@ -10,17 +10,21 @@ public sealed class HealthServiceTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    // Long enough for the assertions made while draining; the Watch calls end with UNAVAILABLE when it is over.
+    private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(2);
+
     [Fact]
     public async Task Readiness_and_the_empty_name_turn_NOT_SERVING_at_drain_start_while_liveness_and_startup_stay_SERVING()
     {
-        await using GrpcTestHost host = await GrpcTestHost.StartAsync();
+        await using GrpcTestHost host = await GrpcTestHost.StartAsync(trafficWait: LongWait);
         var health = new Health.HealthClient(host.Channel);
         using AsyncServerStreamingCall<HealthCheckResponse> watch = health.Watch(new HealthCheckRequest { Service = "readiness" });
-        Assert.Equal(ServingStatus.Serving, await NextAsync(watch));
+        await WaitForAsync(watch, ServingStatus.Serving);
 
         _ = host.Lifecycle.DrainAsync();
 
-        Assert.Equal(ServingStatus.NotServing, await NextAsync(watch));
+        await WaitForAsync(watch, ServingStatus.NotServing);
+        Assert.False(host.Lifecycle.TrafficWaitEnded.IsCancellationRequested, "NOT_SERVING must be pushed at drain start, not at the wait's end");
         Assert.Equal(ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
         Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
         Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "startup" })).Status);
@@ -31,41 +35,41 @@ public sealed class HealthServiceTests
     {
         var readyCheck = new SwitchCheck();
         var liveCheck = new SwitchCheck();
-        await using GrpcTestHost host = await GrpcTestHost.StartAsync(s => s.AddHealthChecks()
+        await using GrpcTestHost host = await GrpcTestHost.StartAsync(trafficWait: LongWait, services: s => s.AddHealthChecks()
             .AddCheck("db", readyCheck, tags: [GracefulShutdownTags.Ready])
             .AddCheck("deadlock", liveCheck, tags: [GracefulShutdownTags.Live]));
         var health = new Health.HealthClient(host.Channel);
         using AsyncServerStreamingCall<HealthCheckResponse> ready = health.Watch(new HealthCheckRequest { Service = "" });
         using AsyncServerStreamingCall<HealthCheckResponse> live = health.Watch(new HealthCheckRequest { Service = "liveness" });
-        Assert.Equal(ServingStatus.Serving, await NextAsync(ready));
-        Assert.Equal(ServingStatus.Serving, await NextAsync(live));
+        await WaitForAsync(ready, ServingStatus.Serving);
+        await WaitForAsync(live, ServingStatus.Serving);
 
         readyCheck.Status = HealthStatus.Unhealthy;
-        Assert.Equal(ServingStatus.NotServing, await NextAsync(ready));
+        await WaitForAsync(ready, ServingStatus.NotServing);
         Assert.Equal(ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
 
         readyCheck.Status = HealthStatus.Degraded;
-        Assert.Equal(ServingStatus.Serving, await NextAsync(ready));
+        await WaitForAsync(ready, ServingStatus.Serving);
 
         liveCheck.Status = HealthStatus.Unhealthy;
-        Assert.Equal(ServingStatus.NotServing, await NextAsync(live));
+        await WaitForAsync(live, ServingStatus.NotServing);
     }
 
     [Fact]
     public async Task Names_are_configurable_and_other_mapped_names_keep_their_publisher()
     {
-        await using GrpcTestHost host = await GrpcTestHost.StartAsync(s =>
+        await using GrpcTestHost host = await GrpcTestHost.StartAsync(trafficWait: LongWait, services: s =>
         {
             s.Configure<GrpcShutdownOptions>(o => o.ReadinessService = "greet.Greeter");
             s.AddGrpcHealthChecks(o => o.Services.Map("other", static _ => true));
         });
         var health = new Health.HealthClient(host.Channel);
         using AsyncServerStreamingCall<HealthCheckResponse> watch = health.Watch(new HealthCheckRequest { Service = "greet.Greeter" });
-        Assert.Equal(ServingStatus.Serving, await NextAsync(watch));
+        await WaitForAsync(watch, ServingStatus.Serving);
 
         _ = host.Lifecycle.DrainAsync();
 
-        Assert.Equal(ServingStatus.NotServing, await NextAsync(watch));
+        await WaitForAsync(watch, ServingStatus.NotServing);
         RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(new HealthCheckRequest { Service = "readiness" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
     }
@@ -78,11 +82,19 @@ public sealed class HealthServiceTests
         Assert.Contains("MapGrpcHealthChecksService", await host.Logs.WaitForEventAsync(403), StringComparison.Ordinal);
     }
 
-    private static async Task<ServingStatus> NextAsync(AsyncServerStreamingCall<HealthCheckResponse> watch)
+    /// <summary>Reads the Watch stream until it pushes <paramref name="expected"/>; fails if the stream ends or times out first.</summary>
+    private static async Task WaitForAsync(AsyncServerStreamingCall<HealthCheckResponse> watch, ServingStatus expected)
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
-        return watch.ResponseStream.Current.Status;
+        while (await watch.ResponseStream.MoveNext(timeout.Token))
+        {
+            if (watch.ResponseStream.Current.Status == expected)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"the Watch stream ended before it pushed {expected}");
     }
 
     private sealed class SwitchCheck : IHealthCheck
