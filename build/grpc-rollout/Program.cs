@@ -110,6 +110,11 @@ namespace GracefulShutdown.GrpcRollout
         public static Settings Parse(string[] args)
         {
             var s = new Settings();
+
+            // --key=value is the same as --key value.
+            args = [.. args.SelectMany(static a => a.StartsWith("--", StringComparison.Ordinal) && a.IndexOf('=', StringComparison.Ordinal) is > 2 and int eq
+                ? new[] { a[..eq], a[(eq + 1)..] }
+                : [a])];
             for (int i = 0; i < args.Length; i++)
             {
                 string a = args[i];

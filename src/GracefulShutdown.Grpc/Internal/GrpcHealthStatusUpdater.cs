@@ -27,6 +27,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ServingStatus> _applied = new(StringComparer.Ordinal);
     private CancellationTokenSource _refreshNow = new();
+    private CancellationTokenRegistration _drainRegistration;
 
     public GrpcHealthStatusUpdater(HealthServiceImpl health, IGracefulShutdown lifecycle, IGracefulShutdownProbes probes,
         IServiceProvider services, IOptions<GrpcShutdownOptions> options, TimeProvider time, ILogger<GrpcHealthStatusUpdater> logger)
@@ -48,7 +49,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
         _logger.Configured(_options.ReadinessService, _options.LivenessService, _options.StartupService, _options.EndStreamsWhenTrafficWaitEnds);
 
         // Pushed from the drain's own callback, not at the next refresh: Watch callers must learn of the drain at once.
-        _lifecycle.DrainStarted.Register(static state => ((GrpcHealthStatusUpdater)state!).OnDrainStarted(), this);
+        _drainRegistration = _lifecycle.DrainStarted.Register(static state => ((GrpcHealthStatusUpdater)state!).OnDrainStarted(), this);
         _ = _lifecycle.WhenReady.ContinueWith(static (_, state) => ((GrpcHealthStatusUpdater)state!).OnReady(), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return base.StartAsync(cancellationToken);
@@ -186,6 +187,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
 
     public override void Dispose()
     {
+        _drainRegistration.Dispose();
         lock (_gate)
         {
             _refreshNow.Dispose();

@@ -17,7 +17,8 @@ internal static partial class Log
     [LoggerMessage(401, LogLevel.Information, "gRPC health: '{Service}' is {Status}.", EventName = "GrpcHealthStatusChanged")]
     public static partial void StatusChanged(this ILogger logger, string service, HealthCheckResponse.Types.ServingStatus status);
 
-    [LoggerMessage(402, LogLevel.Information,
+    // Debug: a server with thousands of open streams would otherwise log thousands of lines at once.
+    [LoggerMessage(402, LogLevel.Debug,
         "Ended gRPC stream {Method} with UNAVAILABLE: the traffic wait is over and the client should retry on another replica.",
         EventName = "GrpcStreamEnded")]
     public static partial void StreamEnded(this ILogger logger, string method);
