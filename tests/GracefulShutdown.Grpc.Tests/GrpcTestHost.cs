@@ -41,7 +41,7 @@ internal sealed class GrpcTestHost : IAsyncDisposable
         }
 
         var logs = new LogSink();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.ClearProviders().AddProvider(logs).AddFilter<LogSink>(null, LogLevel.Debug);
         builder.Services.AddGracefulShutdown(o =>
         {
             // By default the traffic wait ends as soon as the drain begins: the tests trigger it with DrainAsync.
