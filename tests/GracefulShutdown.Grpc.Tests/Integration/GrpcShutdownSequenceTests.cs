@@ -126,8 +126,7 @@ public sealed class GrpcShutdownSequenceTests
         Assert.True(exitAfter.TotalSeconds < waitSeconds + 5, $"exit {exitAfter} after SIGTERM; the wait took {waitSeconds} s\n{sample.Output}");
     }
 
-    [Fact(Skip = "Needs a core change: AddGracefulShutdown binds the GracefulShutdown section with ErrorOnUnknownConfiguration, " +
-        "which rejects the add-on's GracefulShutdown:Grpc subsection at start-up.")]
+    [Fact]
     public async Task Service_names_bind_from_the_GracefulShutdown_Grpc_section()
     {
         await using SampleProcess sample = await SampleProcess.StartAsync([.. ShortWait, "--GracefulShutdown:Grpc:ReadinessService=greet.Greeter"]);
