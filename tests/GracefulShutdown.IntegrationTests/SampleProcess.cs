@@ -199,7 +199,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public void Signal(int signal)
     {
-        if (kill(_process.Id, signal) != 0)
+        if (Kill(_process.Id, signal) != 0)
         {
             throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
@@ -294,6 +294,6 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     [GeneratedRegex(@"https?://[^\s]+$")]
     private static partial Regex AddressRegex();
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int sig);
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int sig);
 }
