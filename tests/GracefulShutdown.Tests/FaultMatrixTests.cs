@@ -1,5 +1,6 @@
 using System.Net;
-using GracefulShutdown.Internal;
+using GracefulShutdown.Hosting;
+using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -42,14 +43,14 @@ public sealed class FaultMatrixTests
 
             // Fake time is never advanced: the stop must not depend on any wait.
             await app.StopAsync().WaitAsync(Safety);
-            TrafficWaitResult result = await app.Coordinator().WaitForTrafficToLeaveAsync().WaitAsync(Safety);
+            TrafficWaitResult result = await app.TrafficWait().WaitAsync().WaitAsync(Safety);
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
             Assert.True(token.IsCancellationRequested);
             Assert.False(never.Task.IsCompleted);
             Assert.Equal(TrafficWaitOutcome.SkippedNeverReady, result.Outcome);
-            Assert.Equal(GracefulShutdownPhase.Stopped, app.Coordinator().Phase);
+            Assert.Equal(GracefulShutdownPhase.Stopped, app.Lifecycle().Phase);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Net;
-using GracefulShutdown.Internal;
+using GracefulShutdown.Hosting;
+using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
@@ -95,7 +96,7 @@ public sealed class HostileInputTests(HostileInputTests.Host host) : IClassFixtu
         public async Task InitializeAsync()
         {
             App = await TestHostBuilder.StartAsync(new FakeTimeProvider(), o => o.PreStop.Token = Token, kubernetes: true);
-            await App.Coordinator().WhenReady.WaitAsync(TimeSpan.FromSeconds(10));
+            await App.Shutdown().WhenReady.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
         public Task DisposeAsync() => App.StopNowAsync();
@@ -107,7 +108,7 @@ public sealed class HostileInputTests(HostileInputTests.Host host) : IClassFixtu
     {
         (_, string method, string query, string[] headers, string remote) = Requests.Single(r => r.Name == requestName);
         WebApplication app = host.App;
-        Assert.Equal(GracefulShutdownPhase.Running, app.Coordinator().Phase);
+        Assert.Equal(GracefulShutdownPhase.Running, app.Lifecycle().Phase);
         (int normalStatus, _) = await SendAsync(app, "GET", endpoint, "", [], "127.0.0.1");
 
         (int status, string contentType) = await SendAsync(app, method, endpoint, query, headers, remote);
@@ -120,7 +121,7 @@ public sealed class HostileInputTests(HostileInputTests.Host host) : IClassFixtu
             Assert.Equal("application/problem+json", contentType);
         }
 
-        Assert.Equal(GracefulShutdownPhase.Running, app.Coordinator().Phase);
+        Assert.Equal(GracefulShutdownPhase.Running, app.Lifecycle().Phase);
         Assert.Equal(HttpStatusCode.OK, (await app.GetTestClient().GetAsync("/health/ready")).StatusCode);
     }
 
@@ -133,7 +134,7 @@ public sealed class HostileInputTests(HostileInputTests.Host host) : IClassFixtu
             (int status, _) = await SendAsync(app, "GET", "/lifecycle/prestop", "?wait=false", ["X-PreStop-Token: " + Token], "10.1.2.3");
 
             Assert.Equal(202, status);
-            Assert.Equal(GracefulShutdownPhase.Draining, app.Coordinator().Phase);
+            Assert.Equal(GracefulShutdownPhase.Draining, app.Lifecycle().Phase);
         }
         finally
         {
