@@ -103,7 +103,7 @@ internal static partial class Log
         "raise GracefulShutdown:TrafficWait:Maximum above your load balancers' propagation time.", EventName = "TrafficWaitMaximumReached")]
     public static partial void TrafficWaitMaximumReached(this ILogger logger, double sinceLastRequestSeconds, TimeSpan maximum);
 
-    [LoggerMessage(120, LogLevel.Warning,
+    [LoggerMessage(115, LogLevel.Warning,
         "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +
         "{TerminationGracePeriod} + GracefulShutdown:PreStop:SigTermMargin {SigTermMargin}): kubelet would have killed the pod by now, so " +
         "the call was not part of a termination. Stopping the application rather than staying out of rotation.",

@@ -18,16 +18,18 @@ namespace GracefulShutdown.Endpoints;
 internal sealed class PreStopEndpoint
 {
     private readonly GracefulShutdownService _shutdown;
+    private readonly PreStopWatchdog _watchdog;
     private readonly GracefulShutdownOptions _options;
     private readonly ILogger _logger;
     private readonly byte[]? _token;
     private readonly bool _loopbackAllowed;
     private readonly string _refusal;
 
-    public PreStopEndpoint(GracefulShutdownService shutdown, IOptions<GracefulShutdownOptions> options, KubernetesEnvironment kubernetes,
-        ILogger<PreStopEndpoint> logger)
+    public PreStopEndpoint(GracefulShutdownService shutdown, PreStopWatchdog watchdog, IOptions<GracefulShutdownOptions> options,
+        KubernetesEnvironment kubernetes, ILogger<PreStopEndpoint> logger)
     {
         _shutdown = shutdown;
+        _watchdog = watchdog;
         _options = options.Value;
         _logger = logger;
         _token = string.IsNullOrEmpty(_options.PreStop.Token) ? null : Encoding.UTF8.GetBytes(_options.PreStop.Token);
@@ -75,6 +77,12 @@ internal sealed class PreStopEndpoint
         }
 
         _logger.PreStopReceived(remote, context.Request.Headers.UserAgent.ToString());
+        if (_shutdown.BeginDrain(DrainTrigger.PreStop))
+        {
+            // SIGTERM normally follows; if it never does, the watchdog stops the application.
+            _watchdog.Arm();
+        }
+
         Task<TrafficWaitResult> trafficWait = _shutdown.DrainAndWaitAsync(DrainTrigger.PreStop);
         HttpResponse response = context.Response;
         EndpointResponses.SetNoCache(response.Headers);
