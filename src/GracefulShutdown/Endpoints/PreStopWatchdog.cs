@@ -1,4 +1,5 @@
 using GracefulShutdown.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,12 +12,14 @@ namespace GracefulShutdown.Endpoints;
 /// of a termination (a caller that got through, a script); without this the replica would stay out of rotation with
 /// liveness 200, and nothing would ever restart it.
 /// </summary>
+/// <remarks>Outside a host (no <see cref="IHostApplicationLifetime"/>) there is nothing to stop, and it does nothing.</remarks>
 internal sealed class PreStopWatchdog(
-    IHostApplicationLifetime lifetime,
+    IServiceProvider services,
     IOptions<GracefulShutdownOptions> options,
     TimeProvider time,
     ILogger<PreStopWatchdog> logger) : IDisposable
 {
+    private readonly IHostApplicationLifetime? _lifetime = services.GetService<IHostApplicationLifetime>();
     private readonly Lock _sync = new();
     private ITimer? _timer;
     private CancellationTokenRegistration _onStopping;
@@ -25,6 +28,11 @@ internal sealed class PreStopWatchdog(
     /// <summary>Starts the countdown (once); the host stopping for any reason (SIGTERM, StopApplication) disarms it.</summary>
     public void Arm()
     {
+        if (_lifetime is not IHostApplicationLifetime lifetime)
+        {
+            return;
+        }
+
         lock (_sync)
         {
             if (_timer is not null || lifetime.ApplicationStopping.IsCancellationRequested)
@@ -43,6 +51,7 @@ internal sealed class PreStopWatchdog(
 
     private void Expire()
     {
+        IHostApplicationLifetime lifetime = _lifetime!;
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
             return;
