@@ -71,6 +71,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         // Lifecycle: state → traffic wait → server drain, run by the shutdown sequence.
         services.TryAddSingleton<LifecycleState>();
         services.TryAddSingleton<RequestTracker>();
+        services.TryAddSingleton<TrafficHistory>();
         services.TryAddSingleton<TrafficWait>();
         services.TryAddSingleton<ServerDrain>();
         services.TryAddSingleton<GracefulShutdownService>();

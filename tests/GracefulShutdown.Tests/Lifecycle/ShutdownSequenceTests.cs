@@ -19,7 +19,7 @@ public sealed class ShutdownSequenceTests : IDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly GracefulShutdownOptions _options = new()
     {
-        TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromSeconds(2), Maximum = TimeSpan.FromSeconds(15) },
+        TrafficWait = { Minimum = TimeSpan.FromSeconds(5), Maximum = TimeSpan.FromSeconds(5) },
         DrainTimeout = TimeSpan.FromSeconds(10),
         DrainCancellationLead = TimeSpan.FromSeconds(2),
     };
