@@ -1,4 +1,5 @@
 using GracefulShutdown;
+using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Endpoints;
 using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
@@ -69,6 +70,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddHealthChecks();
 
         // Lifecycle: state → traffic wait → server drain, run by the shutdown sequence.
+        services.TryAddSingleton<ShutdownReport>();
+        services.TryAddSingleton<IGracefulShutdownReport>(static sp => sp.GetRequiredService<ShutdownReport>());
         services.TryAddSingleton<LifecycleState>();
         services.TryAddSingleton<RequestTracker>();
         services.TryAddSingleton<TrafficHistory>();

@@ -12,7 +12,7 @@ internal enum EurekaRegistration
 }
 
 /// <summary>Shared, thread-safe view of the registration for the health check and the metrics. Only the client loop writes it.</summary>
-internal sealed class EurekaRegistrationState
+internal sealed class EurekaRegistrationState(IGracefulShutdownReport? report = null)
 {
     private int _registration = (int)EurekaRegistration.NotRegistered;
     private int _consecutiveFailures;
@@ -24,7 +24,19 @@ internal sealed class EurekaRegistrationState
 
     public string? LastError => Volatile.Read(ref _lastError);
 
-    public void Set(EurekaRegistration registration) => Volatile.Write(ref _registration, (int)registration);
+    public void Set(EurekaRegistration registration)
+    {
+        if (Interlocked.Exchange(ref _registration, (int)registration) != (int)registration)
+        {
+            // Steps after the drain began (out of service, deregistered) appear in the shutdown report.
+            report?.Add("eureka", registration switch
+            {
+                EurekaRegistration.OutOfService => "out of service (OUT_OF_SERVICE override confirmed)",
+                EurekaRegistration.Deregistered => "deregistered (DELETE confirmed)",
+                _ => registration.ToString(),
+            });
+        }
+    }
 
     /// <summary>Records a failed call; returns the number of failures in a row.</summary>
     public int RecordFailure(string? error)

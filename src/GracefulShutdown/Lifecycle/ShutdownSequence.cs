@@ -14,6 +14,7 @@ internal sealed class ShutdownSequence(
     GracefulShutdownService shutdown,
     LifecycleState state,
     ServerDrain serverDrain,
+    ShutdownReport report,
     EndpointStartupChecks endpointChecks,
     IOptions<GracefulShutdownOptions> options,
     IOptions<HostOptions> hostOptions,
@@ -50,6 +51,7 @@ internal sealed class ShutdownSequence(
     {
         state.EnterStopped();
         logger.ShutdownComplete(state.SinceDrainStarted.TotalSeconds, state.Trigger);
+        report.Complete();
         return Task.CompletedTask;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ internal sealed class TrafficWait : IDisposable
     private readonly TrafficHistory _history;
     private readonly TrafficWaitOptions _options;
     private readonly TimeProvider _time;
+    private readonly ShutdownReport _report;
     private readonly ILogger _logger;
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _lastArrival;
@@ -28,10 +30,12 @@ internal sealed class TrafficWait : IDisposable
     private ITimer? _timer;
     private TrafficObservation _before;
     private long _start;
+    private bool _finished;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ILogger<TrafficWait> logger, IMeterFactory meterFactory)
+        TimeProvider time, ShutdownReport report, ILogger<TrafficWait> logger, IMeterFactory meterFactory)
     {
+        _report = report;
         _state = state;
         _requests = requests;
         _history = history;
@@ -95,7 +99,7 @@ internal sealed class TrafficWait : IDisposable
         TrafficWaitResult result;
         lock (_sync)
         {
-            if (_timer is null || _result.Task.IsCompleted)
+            if (_timer is null || _finished)
             {
                 return;
             }
@@ -111,12 +115,14 @@ internal sealed class TrafficWait : IDisposable
             }
 
             _timer.Dispose();
+            _finished = true;
             result = new TrafficWaitResult(outcome.Value, elapsed, _requests.ArrivalsWhileDraining, evidence.LowerRate, evidence.UpperRate,
                 evidence.ConclusiveSilence, _before);
-            _result.TrySetResult(result);
         }
 
+        // Reported before anyone awaiting the wait moves on to the next step.
         Report(result);
+        _result.TrySetResult(result);
 
         // Callbacks (streams ending, connections closing) must not run on the timer or a signal handler.
         _ = _ended.CancelAsync();
@@ -181,6 +187,17 @@ internal sealed class TrafficWait : IDisposable
         _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate,
             result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds,
             result.Before.RecentRequests, result.Before.RecentSeconds);
+        double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
+        long lastArrival = _requests.LastArrivalWhileDraining;
+        ShutdownFacts facts = _report.Facts;
+        facts.WaitOutcome = result.Outcome.ToString();
+        facts.WaitSeconds = result.Elapsed.TotalSeconds;
+        facts.LowerRate = result.LowerRate;
+        facts.ConclusiveSilenceSeconds = conclusive;
+        facts.LastArrivalSeconds = lastArrival == 0 ? -1 : _time.GetElapsedTime(start, lastArrival).TotalSeconds;
+        _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
+            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {(double.IsInfinity(conclusive) ? "none" : conclusive.ToString("0.###' s'", CultureInfo.InvariantCulture))}"));
+
         IReadOnlyList<LateCaller> callers = _requests.LateCallers.Snapshot(start, _time);
         if (callers.Count > 0)
         {
