@@ -25,6 +25,7 @@ internal sealed class GracefulShutdownMiddleware
     private readonly LifecycleEndpoints _endpoints;
     private readonly IServiceProvider _services;
     private readonly bool _closeWhileDraining;
+    private readonly string[] _ignoredPaths;
     private int _appMappedEndpoints = -1;
 
     public GracefulShutdownMiddleware(RequestDelegate next, LifecycleState state, RequestTracker requests, LifecycleEndpoints endpoints,
@@ -36,6 +37,7 @@ internal sealed class GracefulShutdownMiddleware
         _endpoints = endpoints;
         _services = services;
         _closeWhileDraining = endpoints.Options.CloseConnectionsWhileDraining;
+        _ignoredPaths = endpoints.Options.TrafficWait.IgnoredPaths;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -49,6 +51,12 @@ internal sealed class GracefulShutdownMiddleware
             }
 
             return AppMappedEndpoints() ? _next(context) : endpoint(context);
+        }
+
+        // Health protocols served by the app (gRPC health) are probes too: not counted, never extending the wait.
+        if (_ignoredPaths.Length != 0 && IsIgnored(context.Request.Path.Value))
+        {
+            return _next(context);
         }
 
         if (_requests.OnRequestStarted())
@@ -66,6 +74,19 @@ internal sealed class GracefulShutdownMiddleware
         // awaiting the app's task here would box a state machine for every asynchronous request.
         context.Response.OnCompleted(s_onCompleted, _requests);
         return _next(context);
+    }
+
+    private bool IsIgnored(string? path)
+    {
+        foreach (string prefix in _ignoredPaths)
+        {
+            if (path is not null && path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -89,12 +110,21 @@ internal sealed class GracefulShutdownMiddleware
     /// <summary>
     /// Tells pooled clients to reconnect elsewhere: Kestrel answers HTTP/1.1 with <c>Connection: close</c> and sends HTTP/2 GOAWAY.
     /// </summary>
+    /// <remarks>
+    /// HTTP/1.x always: <c>Connection: close</c> is race-free. HTTP/2 and HTTP/3 only on connections accepted before the drain
+    /// began (<see cref="DrainConnectionMarker"/>): those may be pinned here by a balancer that has already moved on.
+    /// </remarks>
     private static void CloseConnectionAfterResponse(HttpContext context)
     {
-        context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
         if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
         {
             context.Response.Headers.Connection = "close";
         }
+        else if (context.Features.Get<DrainConnectionMarker.OpenedWhileDraining>() is not null)
+        {
+            return;
+        }
+
+        context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
     }
 }
