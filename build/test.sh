@@ -23,6 +23,7 @@ done
 need=()
 if [ "$fast" = false ]; then
   command -v curl >/dev/null || need+=(curl)
+  command -v ip >/dev/null || need+=(iproute2)
 fi
 if [ "$fast" = false ] && { [ -x build/rollout/run.sh ] || [ -d build/Rollout ]; }; then
   command -v haproxy >/dev/null || need+=(haproxy)
@@ -63,6 +64,11 @@ fi
 
 if [ "$fast" = false ] && [ -x build/rollout/run.sh ]; then
   if ./build/rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+fi
+
+# The gRPC rolling update (HAProxy in HTTP/2 mode and client-side round robin), library only: exits 1 on any failed call.
+if [ "$fast" = false ] && [ -x build/grpc-rollout/run.sh ]; then
+  if ROLLOUT_SKIP_BUILD=1 ./build/grpc-rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
 fi
 
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"

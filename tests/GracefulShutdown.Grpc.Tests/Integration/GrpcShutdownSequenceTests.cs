@@ -11,6 +11,7 @@ namespace GracefulShutdown.Grpc.Tests.Integration;
 /// The gRPC sample as a real process, called by the real Grpc.Net.Client over plaintext HTTP/2, stopped with real signals.
 /// </summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class GrpcShutdownSequenceTests
 {
     // A short traffic wait keeps the tests quick; the sequence is the same as with the defaults.
