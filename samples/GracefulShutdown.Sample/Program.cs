@@ -1,4 +1,5 @@
 using GracefulShutdown;
+using GracefulShutdown.Sample;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +18,9 @@ if (useLibrary)
             await Task.Delay(warmupMs, cancellationToken);
         });
 }
+
+// Long-lived connections: a WebSocket echo, server-sent events, a long poll and a SignalR hub (see LongLivedEndpoints.cs).
+builder.Services.AddSignalR();
 
 var app = builder.Build();
 
@@ -62,5 +66,8 @@ app.MapGet("/work", async (string? ms, HttpContext context) =>
 
     return Results.Text($"worked {duration} ms\n");
 });
+
+app.UseWebSockets();
+app.MapLongLivedEndpoints();
 
 app.Run();
