@@ -97,6 +97,7 @@ internal static class LongLivedEndpoints
 
             CancellationToken leave = context.RequestServices.GetService<IGracefulShutdown>()?.TrafficWaitEnded ?? CancellationToken.None;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, leave);
+            log.LogDebug("Long poll of {Duration} ms started", duration);
             try
             {
                 await Task.Delay(duration, linked.Token);
