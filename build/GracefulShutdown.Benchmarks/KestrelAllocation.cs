@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using GracefulShutdown.Internal;
+using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,7 +34,7 @@ internal static class KestrelAllocation
     private static readonly byte[] s_checkRequest = "GET /check HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray();
     private static readonly byte[] s_headerEnd = "\r\n\r\n"u8.ToArray();
 
-    private static ShutdownCoordinator? s_coordinator;
+    private static RequestTracker? s_coordinator;
     private static long s_inFlightSeenByHandler;
 
     public static async Task<int> RunAsync(string[] args)
@@ -115,11 +115,11 @@ internal static class KestrelAllocation
         await app.StartAsync();
         try
         {
-            ShutdownCoordinator? coordinator = useLibrary ? app.Services.GetRequiredService<ShutdownCoordinator>() : null;
+            RequestTracker? coordinator = useLibrary ? app.Services.GetRequiredService<RequestTracker>() : null;
             s_coordinator = coordinator;
             if (coordinator is not null)
             {
-                await coordinator.WhenReady.WaitAsync(TimeSpan.FromSeconds(10));
+                await app.Services.GetRequiredService<IGracefulShutdown>().WhenReady.WaitAsync(TimeSpan.FromSeconds(10));
             }
 
             string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
@@ -150,7 +150,7 @@ internal static class KestrelAllocation
         }
     }
 
-    private static async Task<long?> SettleAsync(ShutdownCoordinator? coordinator)
+    private static async Task<long?> SettleAsync(RequestTracker? coordinator)
     {
         if (coordinator is null)
         {

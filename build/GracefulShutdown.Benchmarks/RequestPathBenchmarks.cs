@@ -2,7 +2,8 @@ using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
-using GracefulShutdown.Internal;
+using GracefulShutdown.Endpoints;
+using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -60,19 +61,19 @@ public class RequestPathBenchmarks
     private DefaultHttpContext _readiness = null!;
     private ServerLikeResponseFeature _requestResponse = null!;
     private ServerLikeResponseFeature _readinessResponse = null!;
-    private ShutdownCoordinator _coordinator = null!;
-    private ShutdownCoordinator _drainingCoordinator = null!;
+    private RequestTracker _coordinator = null!;
+    private RequestTracker _drainingCoordinator = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        (_services, _coordinator, LifecycleEndpoints endpoints) = Build();
-        _syncMiddleware = new GracefulShutdownMiddleware(s_syncApp, _coordinator, endpoints);
-        _asyncMiddleware = new GracefulShutdownMiddleware(s_asyncApp, _coordinator, endpoints);
+        (_services, _coordinator) = Build();
+        _syncMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_services, s_syncApp);
+        _asyncMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_services, s_asyncApp);
 
-        (_drainingServices, _drainingCoordinator, LifecycleEndpoints drainingEndpoints) = Build();
-        _drainingCoordinator.BeginDrain(DrainTrigger.DrainAsync);
-        _drainingMiddleware = new GracefulShutdownMiddleware(s_syncApp, _drainingCoordinator, drainingEndpoints);
+        (_drainingServices, _drainingCoordinator) = Build();
+        _drainingServices.GetRequiredService<GracefulShutdownService>().BeginDrain(DrainTrigger.DrainAsync);
+        _drainingMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_drainingServices, s_syncApp);
 
         // The plain ASP.NET Core way to answer a readiness probe: app.MapHealthChecks("/health/ready") with no checks.
         _aspNetCoreHealthChecks = new HealthCheckMiddleware(s_syncApp,
@@ -109,7 +110,7 @@ public class RequestPathBenchmarks
         }
     }
 
-    private static (ServiceProvider, ShutdownCoordinator, LifecycleEndpoints) Build()
+    private static (ServiceProvider, RequestTracker) Build()
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
@@ -117,10 +118,10 @@ public class RequestPathBenchmarks
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddGracefulShutdown();
         ServiceProvider provider = services.BuildServiceProvider();
-        ShutdownCoordinator coordinator = provider.GetRequiredService<ShutdownCoordinator>();
-        coordinator.MarkHostStarted();
-        coordinator.MarkGatesCompleted();
-        return (provider, coordinator, provider.GetRequiredService<LifecycleEndpoints>());
+        LifecycleState state = provider.GetRequiredService<LifecycleState>();
+        state.MarkHostStarted();
+        state.MarkStartupWorkDone(0);
+        return (provider, provider.GetRequiredService<RequestTracker>());
     }
 
     private static (DefaultHttpContext, ServerLikeResponseFeature) NewContext(string path)

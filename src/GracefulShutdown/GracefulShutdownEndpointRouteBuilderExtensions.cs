@@ -1,4 +1,5 @@
-using GracefulShutdown.Internal;
+using GracefulShutdown;
+using GracefulShutdown.Endpoints;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,18 +32,22 @@ public static class GracefulShutdownEndpointRouteBuilderExtensions
                 "Unable to find the required services. Add them by calling 'IServiceCollection.AddGracefulShutdown()' " +
                 "in the application's service configuration.");
 
-        lifecycle.MappedByApp = true;
-        var paths = lifecycle.Options.Endpoints;
-        var builders = new[]
-        {
-            endpoints.MapMethods(paths.StartupPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Startup)).WithDisplayName("Startup probe"),
-            endpoints.MapMethods(paths.ReadinessPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Readiness)).WithDisplayName("Readiness probe"),
-            endpoints.MapMethods(paths.LivenessPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.Liveness)).WithDisplayName("Liveness probe"),
-            endpoints.MapMethods(paths.PreStopPath, lifecycle.Methods(), lifecycle.OnManagementPort(lifecycle.PreStop)).WithDisplayName("preStop hook"),
-        };
-        var composite = new CompositeEndpointConventionBuilder(builders);
+        GracefulShutdownEndpointOptions paths = lifecycle.Options.Endpoints;
+        var composite = new CompositeEndpointConventionBuilder(
+        [
+            Map(paths.StartupPath, lifecycle.Probes.Startup, "Startup probe"),
+            Map(paths.ReadinessPath, lifecycle.Probes.Readiness, "Readiness probe"),
+            Map(paths.LivenessPath, lifecycle.Probes.Liveness, "Liveness probe"),
+            Map(paths.PreStopPath, lifecycle.PreStop, "preStop hook"),
+        ]);
         composite.ExcludeFromDescription();
+
+        // The marker tells the automatic middleware to leave these paths to routing.
+        composite.WithMetadata(MappedGracefulShutdownEndpoint.Instance);
         return composite;
+
+        IEndpointConventionBuilder Map(string path, RequestDelegate handler, string name) =>
+            endpoints.MapMethods(path, EndpointResponses.GetAndHead, lifecycle.OnManagementPort(handler)).WithDisplayName(name);
     }
 
     private sealed class CompositeEndpointConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder

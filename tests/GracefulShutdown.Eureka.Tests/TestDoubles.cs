@@ -98,6 +98,8 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 
     public CancellationToken DrainStarted => _drain.Token;
 
+    public CancellationToken TrafficWaitEnded => CancellationToken.None;
+
     public CancellationToken DrainDeadline => CancellationToken.None;
 
     public void MarkReady()

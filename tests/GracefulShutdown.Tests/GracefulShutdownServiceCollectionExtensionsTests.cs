@@ -1,4 +1,6 @@
-using GracefulShutdown.Internal;
+using GracefulShutdown.Endpoints;
+using GracefulShutdown.Lifecycle;
+using GracefulShutdown.Startup;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -36,7 +38,7 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
 
         Assert.Equal(count, services.Count);
         Assert.Same(services, builder.Services);
-        Assert.Single(services, d => d.ImplementationType == typeof(GracefulShutdownHostedService));
+        Assert.Single(services, d => d.ImplementationType == typeof(ShutdownSequence));
         Assert.Single(services, d => d.ImplementationType == typeof(GracefulShutdownStartupFilter));
     }
 
@@ -102,10 +104,42 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void IGracefulShutdown_IsTheCoordinator()
+    public void IGracefulShutdown_IsTheLifecycleService()
     {
         using ServiceProvider provider = Build(s => s.AddGracefulShutdown());
 
-        Assert.Same(provider.GetRequiredService<ShutdownCoordinator>(), provider.GetRequiredService<IGracefulShutdown>());
+        Assert.Same(provider.GetRequiredService<GracefulShutdownService>(), provider.GetRequiredService<IGracefulShutdown>());
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_ConfigurationSection_BindsOnlyThatSection()
+    {
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["GracefulShutdown:DrainTimeout"] = "00:00:20",
+            ["GracefulShutdown:NotAnOption"] = "ignored, because this section is not the one passed",
+            ["Shutdown:DrainTimeout"] = "00:00:07",
+        }).Build();
+        using ServiceProvider provider = Build(services =>
+        {
+            services.AddSingleton<IConfiguration>(configuration);
+            services.AddGracefulShutdown(configuration.GetSection("Shutdown"));
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(7), provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.DrainTimeout);
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_ConfigurationSectionWithUnknownKey_FailsNamingTheKey()
+    {
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Shutdown:DrainTimout"] = "00:00:07",
+        }).Build();
+        using ServiceProvider provider = Build(services => services.AddGracefulShutdown(configuration.GetSection("Shutdown")));
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(
+            () => provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+        Assert.Contains("DrainTimout", error.Message, StringComparison.Ordinal);
     }
 }

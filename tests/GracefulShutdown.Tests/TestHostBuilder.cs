@@ -1,4 +1,5 @@
-using GracefulShutdown.Internal;
+using GracefulShutdown.Hosting;
+using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -47,14 +48,17 @@ internal static class TestHostBuilder
         return app;
     }
 
-    public static ShutdownCoordinator Coordinator(this WebApplication app) => app.Services.GetRequiredService<ShutdownCoordinator>();
+    public static LifecycleState Lifecycle(this WebApplication app) => app.Services.GetRequiredService<LifecycleState>();
+
+    public static GracefulShutdownService Shutdown(this WebApplication app) => app.Services.GetRequiredService<GracefulShutdownService>();
+
+    public static TrafficWait TrafficWait(this WebApplication app) => app.Services.GetRequiredService<TrafficWait>();
 
     /// <summary>Stops without waiting on fake time: the traffic wait is skipped.</summary>
     public static async Task StopNowAsync(this WebApplication app)
     {
-        ShutdownCoordinator coordinator = app.Coordinator();
-        coordinator.BeginDrain(DrainTrigger.StopApplication);
-        coordinator.SkipTrafficWait(TrafficWaitOutcome.SkippedBySecondSignal);
+        app.Shutdown().BeginDrain(DrainTrigger.StopApplication);
+        app.TrafficWait().Skip(TrafficWaitOutcome.SkippedBySecondSignal);
         await app.StopAsync().WaitAsync(TimeSpan.FromSeconds(10));
         await app.DisposeAsync();
     }

@@ -1,0 +1,101 @@
+using GracefulShutdown.Lifecycle;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulShutdown.Diagnostics;
+
+/// <summary>
+/// Every log line of the library. Event ids are a public contract (dashboards and alerts key on them):
+/// 1–99 start-up, 100–199 drain (120–139 long-lived connections), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC.
+/// Never renumber; EventName is explicit so renames do not change it.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information,
+        "Graceful shutdown configured: traffic wait {Minimum}–{Maximum} (quiet period {QuietPeriod}), drain timeout {DrainTimeout}, " +
+        "stop margin {StopMargin}; HostOptions.ShutdownTimeout {ShutdownTimeout} within terminationGracePeriod {TerminationGracePeriod}.",
+        EventName = "Configured")]
+    public static partial void Configured(this ILogger logger, TimeSpan minimum, TimeSpan maximum, TimeSpan quietPeriod, TimeSpan drainTimeout,
+        TimeSpan stopMargin, TimeSpan shutdownTimeout, TimeSpan terminationGracePeriod);
+
+    [LoggerMessage(EventId = 2, EventName = "PreStopLoopbackOnly",
+        Message = "The preStop endpoint {PreStopPath} accepts only loopback callers. kubelet calls it from the node: set " +
+        "GracefulShutdown:ManagementPort (a port the Service does not expose, also listed in the server URLs) or " +
+        "GracefulShutdown:PreStop:Token (sent from the manifest's httpGet.httpHeaders).")]
+    public static partial void PreStopLoopbackOnly(this ILogger logger, LogLevel level, string preStopPath);
+
+    [LoggerMessage(3, LogLevel.Debug, "Start-up gate '{GateName}' completed.", EventName = "StartupGateCompleted")]
+    public static partial void StartupGateCompleted(this ILogger logger, string gateName);
+
+    [LoggerMessage(4, LogLevel.Error, "Start-up gate '{GateName}' failed; the application stays unready.", EventName = "StartupGateFailed")]
+    public static partial void StartupGateFailed(this ILogger logger, string gateName, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "Application is ready ({GateCount} start-up gates completed).", EventName = "Ready")]
+    public static partial void Ready(this ILogger logger, int gateCount);
+
+    [LoggerMessage(6, LogLevel.Warning,
+        "{Signal} received while the application was starting; it stops as soon as the host has started, without serving. " +
+        "A second signal terminates at once.", EventName = "SignalDuringStartup")]
+    public static partial void SignalDuringStartup(this ILogger logger, string signal);
+
+    [LoggerMessage(7, LogLevel.Warning,
+        "GracefulShutdown:ManagementPort is {ManagementPort} but the server does not listen on it ({Addresses}); the probe and preStop endpoints are unreachable. " +
+        "Add the port to the server URLs, e.g. ASPNETCORE_HTTP_PORTS=8080;{ManagementPort}.", EventName = "ManagementPortNotBound")]
+    public static partial void ManagementPortNotBound(this ILogger logger, int managementPort, string addresses);
+
+    [LoggerMessage(8, LogLevel.Debug, "Warm-up request GET {Path} answered {StatusCode} in {ElapsedMilliseconds:0.0} ms.",
+        EventName = "WarmupRequestCompleted")]
+    public static partial void WarmupRequestCompleted(this ILogger logger, string path, int statusCode, double elapsedMilliseconds);
+
+    [LoggerMessage(9, LogLevel.Warning, "Warm-up request GET {Path} failed ({Reason}); the app becomes ready anyway.",
+        EventName = "WarmupRequestFailed")]
+    public static partial void WarmupRequestFailed(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "No http(s) address to send warm-up requests to ({Addresses}); skipped.", EventName = "WarmupSkipped")]
+    public static partial void WarmupSkipped(this ILogger logger, string addresses);
+
+    [LoggerMessage(100, LogLevel.Information,
+        "Drain started by {Trigger}: readiness answers 503 and the application keeps serving; {InFlight} requests in flight.",
+        EventName = "DrainStarted")]
+    public static partial void DrainStarted(this ILogger logger, DrainTrigger trigger, long inFlight);
+
+    [LoggerMessage(101, LogLevel.Information, "{Signal} received again: skipping the rest of the traffic wait.", EventName = "SecondSignal")]
+    public static partial void SecondSignal(this ILogger logger, string signal);
+
+    [LoggerMessage(102, LogLevel.Information,
+        "Traffic wait ended ({Outcome}) after {ElapsedSeconds:0.000} s; {RequestCount} requests arrived during the wait.",
+        EventName = "TrafficWaitEnded")]
+    public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount);
+
+    [LoggerMessage(103, LogLevel.Information,
+        "Stopping the server: new connections are refused; {InFlight} requests in flight have {DrainTimeout} to finish.",
+        EventName = "ServerDrainStarted")]
+    public static partial void ServerDrainStarted(this ILogger logger, long inFlight, TimeSpan drainTimeout);
+
+    [LoggerMessage(104, LogLevel.Information, "Server stopped after {ElapsedSeconds:0.000} s; every in-flight request completed.",
+        EventName = "ServerDrainCompleted")]
+    public static partial void ServerDrainCompleted(this ILogger logger, double elapsedSeconds);
+
+    [LoggerMessage(105, LogLevel.Warning,
+        "Drain timeout {DrainTimeout} reached: {InFlight} requests still in flight were aborted.", EventName = "DrainTimeoutReached")]
+    public static partial void DrainTimeoutReached(this ILogger logger, TimeSpan drainTimeout, long inFlight);
+
+    [LoggerMessage(106, LogLevel.Information,
+        "Shutdown sequence complete {ElapsedSeconds:0.000} s after the drain began ({Trigger}); the process exits next.",
+        EventName = "ShutdownComplete")]
+    public static partial void ShutdownComplete(this ILogger logger, double elapsedSeconds, DrainTrigger trigger);
+
+    [LoggerMessage(107, LogLevel.Warning,
+        "Requests were still arriving {SinceLastRequestSeconds:0.000} s before the traffic wait's maximum ({Maximum}) ran out; " +
+        "raise GracefulShutdown:TrafficWait:Maximum above your load balancers' propagation time.", EventName = "TrafficWaitMaximumReached")]
+    public static partial void TrafficWaitMaximumReached(this ILogger logger, double sinceLastRequestSeconds, TimeSpan maximum);
+
+    [LoggerMessage(300, LogLevel.Information, "preStop hook called by {RemoteAddress} ({UserAgent}).", EventName = "PreStopReceived")]
+    public static partial void PreStopReceived(this ILogger logger, string remoteAddress, string userAgent);
+
+    [LoggerMessage(301, LogLevel.Warning, "preStop hook refused for {RemoteAddress}: {Reason}. Nothing changed.", EventName = "PreStopRefused")]
+    public static partial void PreStopRefused(this ILogger logger, string remoteAddress, string reason);
+
+    [LoggerMessage(302, LogLevel.Warning, "preStop hook rejected a malformed request from {RemoteAddress}: {Reason}. Nothing changed.",
+        EventName = "PreStopMalformed")]
+    public static partial void PreStopMalformed(this ILogger logger, string remoteAddress, string reason);
+}

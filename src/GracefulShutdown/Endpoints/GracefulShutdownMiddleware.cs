@@ -1,0 +1,95 @@
+using GracefulShutdown.Lifecycle;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulShutdown.Endpoints;
+
+/// <summary>
+/// Put first in the pipeline by <see cref="GracefulShutdownStartupFilter"/>: answers the library's endpoints (unless the app
+/// mapped them as routes), counts the app's in-flight requests, and while draining closes each connection after its response.
+/// </summary>
+/// <remarks>This is the per-request hot path: it must not allocate.</remarks>
+internal sealed class GracefulShutdownMiddleware
+{
+    private static readonly Func<object, Task> s_onCompleted = static requests =>
+    {
+        ((RequestTracker)requests).OnRequestFinished();
+        return Task.CompletedTask;
+    };
+
+    private readonly RequestDelegate _next;
+    private readonly LifecycleState _state;
+    private readonly RequestTracker _requests;
+    private readonly LifecycleEndpoints _endpoints;
+    private readonly IServiceProvider _services;
+    private readonly bool _closeWhileDraining;
+    private int _appMappedEndpoints = -1;
+
+    public GracefulShutdownMiddleware(RequestDelegate next, LifecycleState state, RequestTracker requests, LifecycleEndpoints endpoints,
+        IServiceProvider services)
+    {
+        _next = next;
+        _state = state;
+        _requests = requests;
+        _endpoints = endpoints;
+        _services = services;
+        _closeWhileDraining = endpoints.Options.CloseConnectionsWhileDraining;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (_endpoints.Match(context) is RequestDelegate endpoint)
+        {
+            // Probes and preStop are not traffic: they must not keep the traffic wait going.
+            if (_closeWhileDraining && _state.IsDraining)
+            {
+                CloseConnectionAfterResponse(context);
+            }
+
+            return AppMappedEndpoints() ? _next(context) : endpoint(context);
+        }
+
+        if (_requests.OnRequestStarted() && _closeWhileDraining)
+        {
+            CloseConnectionAfterResponse(context);
+        }
+
+        // The count drops when the server completes the response, whatever the app did (threw, aborted). A static callback
+        // with the singleton as its state allocates nothing: Kestrel reuses its per-connection callback stack, whereas
+        // awaiting the app's task here would box a state machine for every asynchronous request.
+        context.Response.OnCompleted(s_onCompleted, _requests);
+        return _next(context);
+    }
+
+    /// <summary>
+    /// Whether the app mapped the endpoints as routes (they then run after its own middleware). Read once from the routes,
+    /// on the first request to an endpoint, when every route exists.
+    /// </summary>
+    private bool AppMappedEndpoints()
+    {
+        int mapped = Volatile.Read(ref _appMappedEndpoints);
+        if (mapped < 0)
+        {
+            bool found = _services.GetService<EndpointDataSource>()?.Endpoints
+                .Any(static e => e.Metadata.GetMetadata<MappedGracefulShutdownEndpoint>() is not null) ?? false;
+            mapped = found ? 1 : 0;
+            Volatile.Write(ref _appMappedEndpoints, mapped);
+        }
+
+        return mapped == 1;
+    }
+
+    /// <summary>
+    /// Tells pooled clients to reconnect elsewhere: Kestrel answers HTTP/1.1 with <c>Connection: close</c> and sends HTTP/2 GOAWAY.
+    /// </summary>
+    private static void CloseConnectionAfterResponse(HttpContext context)
+    {
+        context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Options;
+
+namespace GracefulShutdown.Hosting;
+
+/// <summary>
+/// Validates the options at start-up (<c>ValidateOnStart</c>). Every message names the configuration keys and their values.
+/// </summary>
+internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<GracefulShutdownOptions>
+{
+    private const string Prefix = GracefulShutdownOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, GracefulShutdownOptions options)
+    {
+        var failures = new List<string>();
+        TrafficWaitOptions wait = options.TrafficWait;
+
+        NotNegative(failures, "TrafficWait:Minimum", wait.Minimum);
+        NotNegative(failures, "TrafficWait:QuietPeriod", wait.QuietPeriod);
+        NotNegative(failures, "TrafficWait:Maximum", wait.Maximum);
+        Positive(failures, "DrainTimeout", options.DrainTimeout);
+        NotNegative(failures, "DrainCancellationLead", options.DrainCancellationLead);
+        NotNegative(failures, "StopMargin", options.StopMargin);
+        Positive(failures, "TerminationGracePeriod", options.TerminationGracePeriod);
+
+        if (wait.Minimum > wait.Maximum)
+        {
+            failures.Add($"{Prefix}TrafficWait:Minimum ({wait.Minimum}) must not exceed {Prefix}TrafficWait:Maximum ({wait.Maximum}).");
+        }
+
+        if (options.DrainCancellationLead >= options.DrainTimeout && options.DrainTimeout > TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}DrainCancellationLead ({options.DrainCancellationLead}) must be less than {Prefix}DrainTimeout ({options.DrainTimeout}).");
+        }
+
+        TimeSpan budget = wait.Maximum + options.DrainTimeout + options.StopMargin;
+        if (budget > options.TerminationGracePeriod)
+        {
+            failures.Add(
+                $"The shutdown budget {Prefix}TrafficWait:Maximum ({wait.Maximum}) + {Prefix}DrainTimeout ({options.DrainTimeout}) + " +
+                $"{Prefix}StopMargin ({options.StopMargin}) = {budget} exceeds {Prefix}TerminationGracePeriod ({options.TerminationGracePeriod}); " +
+                "Kubernetes would SIGKILL the pod mid-drain. Shorten the wait or the drain, or raise terminationGracePeriodSeconds and " +
+                $"{Prefix}TerminationGracePeriod together.");
+        }
+
+        if (options.ManagementPort is int port && port is < 1 or > 65535)
+        {
+            failures.Add($"{Prefix}ManagementPort ({port}) must be between 1 and 65535.");
+        }
+
+        if (options.PreStop.Token is { } token && (token.Length == 0 || string.IsNullOrWhiteSpace(token)))
+        {
+            failures.Add($"{Prefix}PreStop:Token must not be empty or white space when set.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.PreStop.TokenHeaderName) || options.PreStop.TokenHeaderName.Any(static c => c <= ' ' || c >= 127 || c == ':'))
+        {
+            failures.Add($"{Prefix}PreStop:TokenHeaderName ('{options.PreStop.TokenHeaderName}') must be a valid HTTP header name.");
+        }
+
+        if (options.Endpoints.CheckResultCacheDuration < TimeSpan.Zero || options.Endpoints.CheckResultCacheDuration > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{Prefix}Endpoints:CheckResultCacheDuration ({options.Endpoints.CheckResultCacheDuration}) must be between 00:00:00 and 00:01:00.");
+        }
+
+        ValidatePaths(failures, options.Endpoints);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidatePaths(List<string> failures, GracefulShutdownEndpointOptions endpoints)
+    {
+        (string Key, string Path)[] paths =
+        [
+            ("Endpoints:StartupPath", endpoints.StartupPath),
+            ("Endpoints:ReadinessPath", endpoints.ReadinessPath),
+            ("Endpoints:LivenessPath", endpoints.LivenessPath),
+            ("Endpoints:PreStopPath", endpoints.PreStopPath),
+        ];
+        foreach ((string key, string path) in paths)
+        {
+            if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Any(static c => c is '?' or '#' || char.IsWhiteSpace(c)))
+            {
+                failures.Add($"{Prefix}{key} ('{path}') must be a path that starts with '/' and has no query, fragment or white space.");
+            }
+        }
+
+        foreach (IGrouping<string, (string Key, string Path)> group in paths.GroupBy(static p => p.Path, StringComparer.OrdinalIgnoreCase))
+        {
+            if (group.Count() > 1)
+            {
+                failures.Add($"{string.Join(" and ", group.Select(static p => Prefix + p.Key))} are all '{group.Key}'; each endpoint needs its own path.");
+            }
+        }
+    }
+
+    private static void NotNegative(List<string> failures, string key, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{key} ({value}) must not be negative.");
+        }
+    }
+
+    private static void Positive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{key} ({value}) must be greater than zero.");
+        }
+    }
+}

@@ -1,8 +1,0 @@
-using Microsoft.Extensions.DependencyInjection;
-
-namespace GracefulShutdown.Internal;
-
-internal sealed record GracefulShutdownBuilder(IServiceCollection Services) : IGracefulShutdownBuilder;
-
-/// <summary>Marks that the library's services are registered, so registration runs once.</summary>
-internal sealed class GracefulShutdownMarker;

@@ -1,0 +1,82 @@
+using System.Diagnostics.Metrics;
+using GracefulShutdown.Diagnostics;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulShutdown.Lifecycle;
+
+/// <summary>
+/// Stops the server with the library's own deadline rather than the remainder of the host's shared <c>ShutdownTimeout</c>,
+/// so that in-flight requests get exactly <c>DrainTimeout</c> however long the traffic wait took. The host's own later
+/// <c>IServer.StopAsync</c> call then finds the server stopped.
+/// </summary>
+internal sealed class ServerDrain
+{
+    private readonly LifecycleState _state;
+    private readonly RequestTracker _requests;
+    private readonly IServiceProvider _services;
+    private readonly GracefulShutdownOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _aborted;
+
+    public ServerDrain(LifecycleState state, RequestTracker requests, IServiceProvider services, IOptions<GracefulShutdownOptions> options,
+        TimeProvider time, ILogger<ServerDrain> logger, IMeterFactory meterFactory)
+    {
+        _state = state;
+        _requests = requests;
+        _services = services;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
+        _duration = meter.CreateHistogram<double>("graceful_shutdown.drain.duration", "s",
+            "How long in-flight requests took to finish once the server stopped accepting connections.");
+        _aborted = meter.CreateCounter<long>("graceful_shutdown.drain.aborted_requests", "{request}",
+            "Requests still in flight when the drain timeout aborted them.");
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _state.EnterStopping(_options.DrainTimeout - _options.DrainCancellationLead);
+        _logger.ServerDrainStarted(_requests.InFlight, _options.DrainTimeout);
+
+        // Resolved late: the server is registered by the web host, after this library.
+        if (_services.GetService<IServer>() is not IServer server)
+        {
+            return;
+        }
+
+        long start = _time.GetTimestamp();
+        long inFlightAtDeadline = -1;
+        using var deadline = new CancellationTokenSource(_options.DrainTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        using (linked.Token.Register(() => Interlocked.Exchange(ref inFlightAtDeadline, _requests.InFlight)))
+        {
+            try
+            {
+                await server.StopAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The deadline passed; the server aborted what was left.
+            }
+        }
+
+        double elapsed = _time.GetElapsedTime(start).TotalSeconds;
+        _duration.Record(elapsed);
+        long aborted = Interlocked.Read(ref inFlightAtDeadline);
+        if (aborted > 0)
+        {
+            _aborted.Add(aborted);
+            _logger.DrainTimeoutReached(_options.DrainTimeout, aborted);
+        }
+        else
+        {
+            _logger.ServerDrainCompleted(elapsed);
+        }
+    }
+}

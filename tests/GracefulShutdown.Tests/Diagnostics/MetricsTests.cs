@@ -1,0 +1,42 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GracefulShutdown.Tests.Diagnostics;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public void Instruments_HaveStableNamesUnitsAndDescriptions()
+    {
+        using var lifecycle = new TestLifecycle(new FakeTimeProvider(), new GracefulShutdownOptions());
+        var published = new List<Instrument>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Scope == lifecycle.Meters)
+                {
+                    published.Add(instrument);
+                }
+            },
+        };
+        listener.Start();
+
+        // Every owner of an instrument: the state, the request tracker, the traffic wait and the server drain.
+        _ = lifecycle.TrafficWait;
+        _ = lifecycle.Services.GetService(typeof(GracefulShutdown.Lifecycle.ServerDrain));
+
+        Assert.Equal(
+            [
+                ("graceful_shutdown.drain.aborted_requests", "{request}"),
+                ("graceful_shutdown.drain.duration", "s"),
+                ("graceful_shutdown.drain.requests", "{request}"),
+                ("graceful_shutdown.phase", null),
+                ("graceful_shutdown.requests.in_flight", "{request}"),
+                ("graceful_shutdown.traffic_wait.duration", "s"),
+            ],
+            published.Select(i => (i.Name, i.Unit)).OrderBy(p => p.Name, StringComparer.Ordinal));
+        Assert.All(published, i => Assert.False(string.IsNullOrWhiteSpace(i.Description)));
+        Assert.All(published, i => Assert.Equal(GracefulShutdownTelemetry.MeterName, i.Meter.Name));
+    }
+}
