@@ -1,9 +1,11 @@
 using GracefulShutdown;
+using GracefulShutdown.Connections;
 using GracefulShutdown.Endpoints;
 using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
 using GracefulShutdown.Signals;
 using GracefulShutdown.Startup;
+using GracefulShutdown.Work;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -76,6 +78,16 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<GracefulShutdownService>();
         services.TryAddSingleton<IGracefulShutdown>(static sp => sp.GetRequiredService<GracefulShutdownService>());
 
+        // Long-lived connections and work in progress: closed and waited for between the traffic wait and the server drain.
+        services.TryAddSingleton<WebSocketRegistry>();
+        services.TryAddSingleton<LongLivedConnectionCloser>();
+        services.TryAddSingleton<WorkTracker>();
+        services.TryAddSingleton<WorkDrain>();
+
+        // Signals: the host stops once the wait is over, so ApplicationStopping fires after it.
+        services.TryAddSingleton<DeferredStop>();
+        DeferHostLifetimeStop(services);
+
         // Endpoints.
         services.TryAddSingleton<ProbeStatus>();
         services.TryAddSingleton<IGracefulShutdownProbes>(static sp => sp.GetRequiredService<ProbeStatus>());
@@ -90,6 +102,22 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownSequence>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupGates>());
         return true;
+    }
+
+    /// <summary>
+    /// The host's lifetime (ConsoleLifetime) answers SIGTERM, SIGINT and SIGQUIT with <c>StopApplication()</c>, which fires
+    /// ApplicationStopping at once: SignalR would close its connections while load balancers still route here. Built with an
+    /// application lifetime whose <c>StopApplication()</c> defers to the library, it stops the host after the traffic wait.
+    /// A lifetime registered after this call, or by a factory, keeps .NET's behaviour.
+    /// </summary>
+    private static void DeferHostLifetimeStop(IServiceCollection services)
+    {
+        ServiceDescriptor? descriptor = services.LastOrDefault(static d => d.ServiceType == typeof(IHostLifetime));
+        if (descriptor is { IsKeyedService: false, Lifetime: ServiceLifetime.Singleton, ImplementationType: Type type })
+        {
+            services.AddSingleton<IHostLifetime>(sp => (IHostLifetime)ActivatorUtilities.CreateInstance(sp, type,
+                new DeferringApplicationLifetime(sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<DeferredStop>())));
+        }
     }
 
     /// <summary>
