@@ -113,7 +113,8 @@ public static class GracefulShutdownServiceCollectionExtensions
     private static void DeferHostLifetimeStop(IServiceCollection services)
     {
         ServiceDescriptor? descriptor = services.LastOrDefault(static d => d.ServiceType == typeof(IHostLifetime));
-        if (descriptor is { IsKeyedService: false, Lifetime: ServiceLifetime.Singleton, ImplementationType: Type type })
+        if (descriptor is { IsKeyedService: false, Lifetime: ServiceLifetime.Singleton, ImplementationType: Type type } &&
+            type.GetConstructors().Any(static c => c.GetParameters().Any(static p => p.ParameterType == typeof(IHostApplicationLifetime))))
         {
             services.AddSingleton<IHostLifetime>(sp => (IHostLifetime)ActivatorUtilities.CreateInstance(sp, type,
                 new DeferringApplicationLifetime(sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<DeferredStop>())));

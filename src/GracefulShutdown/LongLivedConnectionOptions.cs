@@ -22,16 +22,21 @@ public class LongLivedConnectionOptions
     /// <summary>
     /// Gets or sets the window over which the closes are spread, with jitter, so that clients do not all reconnect at once.
     /// </summary>
-    /// <value>The default value is 2 seconds. Zero (all at once) or more, at most <see cref="CloseTimeout"/>.</value>
+    /// <value>
+    /// The default value is 2 seconds. Zero (all at once) or more, at most <see cref="CloseTimeout"/> when that is set. It never runs
+    /// past the close timeout: with a short drain timeout it is shortened to fit.
+    /// </value>
     public TimeSpan CloseWindow { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Gets or sets the longest time from the end of the traffic wait until the closing handshakes are done; WebSockets still open
-    /// then are aborted, and the host stops (ApplicationStopping, then the server drain).
+    /// then are aborted, and the host stops (ApplicationStopping, then the server drain with what is left of the drain timeout).
     /// </summary>
     /// <value>
-    /// The default value is 5 seconds. At least <see cref="CloseWindow"/>, greater than zero, and at most
-    /// <see cref="GracefulShutdownOptions.DrainTimeout"/> minus <see cref="GracefulShutdownOptions.DrainCancellationLead"/>.
+    /// The default value is <see langword="null"/>: <see cref="GracefulShutdownOptions.DrainTimeout"/> minus
+    /// <see cref="GracefulShutdownOptions.DrainCancellationLead"/>, the moment <see cref="IGracefulShutdown.DrainDeadline"/> fires.
+    /// When set: greater than zero, at least <see cref="CloseWindow"/>, and at most that moment. Clients normally answer a close within
+    /// milliseconds, so the close rarely takes longer than the window.
     /// </value>
-    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan? CloseTimeout { get; set; }
 }

@@ -18,6 +18,7 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private readonly WebSocketRegistry _registry;
     private readonly TrafficWait _trafficWait;
     private readonly LongLivedConnectionOptions _options;
+    private readonly TimeSpan _closeTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Counter<long> _closed;
@@ -33,6 +34,8 @@ internal sealed class LongLivedConnectionCloser : IDisposable
         _registry = registry;
         _trafficWait = trafficWait;
         _options = options.Value.Connections;
+        TimeSpan room = options.Value.DrainTimeout - options.Value.DrainCancellationLead;
+        _closeTimeout = _options.CloseTimeout ?? (room > TimeSpan.Zero ? room : options.Value.DrainTimeout);
         _time = time;
         _logger = logger;
         Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
@@ -67,14 +70,17 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private async Task RunAsync()
     {
         Volatile.Write(ref _startedAt, _time.GetTimestamp());
-        TrafficWaitResult wait = await _trafficWait.WaitAsync().ConfigureAwait(false);
+        // Started by the wait's end, the result is there already, so the closes are scheduled before anyone observes the end.
+        TrafficWaitResult wait = _trafficWait.Result ?? await _trafficWait.WaitAsync().ConfigureAwait(false);
         if (!_options.CloseWebSockets)
         {
             return;
         }
 
         // A skipped wait (second signal, Ctrl+C locally, never ready) means hurry: no spreading.
-        TimeSpan window = wait.Outcome is TrafficWaitOutcome.Quiet or TrafficWaitOutcome.MaximumReached ? _options.CloseWindow : TimeSpan.Zero;
+        TimeSpan window = wait.Outcome is TrafficWaitOutcome.Quiet or TrafficWaitOutcome.MaximumReached
+            ? (_options.CloseWindow < _closeTimeout ? _options.CloseWindow : _closeTimeout)
+            : TimeSpan.Zero;
         TrackedWebSocket[] open = _registry.BeginClosing(CloseLate);
         TrackedWebSocket[] sockets = [.. open.Where(static s => !OptedOut(s))];
         _logger.ClosingWebSockets(sockets.Length, open.Length - sockets.Length, window);
@@ -83,7 +89,7 @@ internal sealed class LongLivedConnectionCloser : IDisposable
             return;
         }
 
-        using var deadline = new CancellationTokenSource(_options.CloseTimeout, _time);
+        using var deadline = new CancellationTokenSource(_closeTimeout, _time);
         Random.Shared.Shuffle(sockets);
         var closing = new Task[sockets.Length];
         for (int i = 0; i < sockets.Length; i++)
@@ -117,7 +123,7 @@ internal sealed class LongLivedConnectionCloser : IDisposable
         if (aborted > 0)
         {
             _aborted.Add(aborted);
-            _logger.WebSocketsAborted(aborted, _options.CloseTimeout);
+            _logger.WebSocketsAborted(aborted, _closeTimeout);
         }
 
         _logger.WebSocketsClosed(sockets.Length - aborted, Elapsed.TotalSeconds);

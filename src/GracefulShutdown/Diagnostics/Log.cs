@@ -99,7 +99,7 @@ internal static partial class Log
     public static partial void WebSocketsClosed(this ILogger logger, int count, double elapsedSeconds);
 
     [LoggerMessage(122, LogLevel.Warning,
-        "{Count} WebSockets had not finished their closing handshake after GracefulShutdown:Connections:CloseTimeout ({CloseTimeout}); aborted.",
+        "{Count} WebSockets had not finished their closing handshake {CloseTimeout} after the close began (GracefulShutdown:Connections:CloseTimeout); aborted.",
         EventName = "WebSocketsAborted")]
     public static partial void WebSocketsAborted(this ILogger logger, int count, TimeSpan closeTimeout);
 

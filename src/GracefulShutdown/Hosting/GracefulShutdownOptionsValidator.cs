@@ -98,17 +98,22 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
     {
         LongLivedConnectionOptions connections = options.Connections;
         NotNegative(failures, "Connections:CloseWindow", connections.CloseWindow);
-        Positive(failures, "Connections:CloseTimeout", connections.CloseTimeout);
-        if (connections.CloseWindow > connections.CloseTimeout)
+        if (connections.CloseTimeout is not TimeSpan closeTimeout)
         {
-            failures.Add($"{Prefix}Connections:CloseWindow ({connections.CloseWindow}) must not exceed {Prefix}Connections:CloseTimeout ({connections.CloseTimeout}).");
+            return;
+        }
+
+        Positive(failures, "Connections:CloseTimeout", closeTimeout);
+        if (connections.CloseWindow > closeTimeout)
+        {
+            failures.Add($"{Prefix}Connections:CloseWindow ({connections.CloseWindow}) must not exceed {Prefix}Connections:CloseTimeout ({closeTimeout}).");
         }
 
         // The close counts within the drain: the server drain must still get at least the cancellation lead.
         TimeSpan room = options.DrainTimeout - options.DrainCancellationLead;
-        if (connections.CloseTimeout > room && room > TimeSpan.Zero)
+        if (closeTimeout > room && room > TimeSpan.Zero)
         {
-            failures.Add($"{Prefix}Connections:CloseTimeout ({connections.CloseTimeout}) must not exceed {Prefix}DrainTimeout ({options.DrainTimeout}) " +
+            failures.Add($"{Prefix}Connections:CloseTimeout ({closeTimeout}) must not exceed {Prefix}DrainTimeout ({options.DrainTimeout}) " +
                 $"minus {Prefix}DrainCancellationLead ({options.DrainCancellationLead}) = {room}: the close counts within the drain.");
         }
     }

@@ -23,6 +23,7 @@ internal sealed class TrafficWait : IDisposable
     private readonly CancellationTokenSource _ended = new();
     private TrafficWaitOutcome? _skipReason;
     private Task<TrafficWaitResult>? _wait;
+    private TrafficWaitResult? _result;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, IOptions<GracefulShutdownOptions> options, TimeProvider time,
         ILogger<TrafficWait> logger, IMeterFactory meterFactory)
@@ -39,6 +40,18 @@ internal sealed class TrafficWait : IDisposable
 
     /// <summary>Gets a token that is canceled when the wait is over.</summary>
     public CancellationToken Ended => _ended.Token;
+
+    /// <summary>Gets how the wait ended, once it has: set before <see cref="Ended"/> fires, so its callbacks can read it.</summary>
+    public TrafficWaitResult? Result
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _result;
+            }
+        }
+    }
 
     /// <summary>Ends the wait early (a second signal, Ctrl+C locally); the first reason given is the one reported.</summary>
     public void Skip(TrafficWaitOutcome reason)
@@ -125,6 +138,11 @@ internal sealed class TrafficWait : IDisposable
         }
 
         _duration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
+        lock (_sync)
+        {
+            _result = result;
+        }
+
         await _ended.CancelAsync().ConfigureAwait(false);
         return result;
     }
