@@ -15,11 +15,15 @@ internal sealed class WebSocketTracking(HttpContext context, WebSocketRegistry r
 {
     public TrackedWebSocket? Socket { get; private set; }
 
-    /// <summary>Wraps the request's upgrade features; returns false if the request is not an upgrade.</summary>
+    /// <summary>
+    /// Whether the request asks for an upgrade (HTTP/1.1 <c>Upgrade</c>, or an HTTP/2 extended CONNECT). Called for every request:
+    /// two feature lookups, no allocation.
+    /// </summary>
     public static bool IsUpgrade(HttpContext context) =>
         context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } ||
-        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
+        (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true });
 
+    /// <summary>Wraps the request's upgrade features (and the handshake feature, if the WebSocket middleware already set it).</summary>
     public void Install()
     {
         IFeatureCollection features = context.Features;
