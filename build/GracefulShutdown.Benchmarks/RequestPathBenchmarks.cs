@@ -56,6 +56,7 @@ public class RequestPathBenchmarks
     private GracefulShutdownMiddleware _syncMiddleware = null!;
     private GracefulShutdownMiddleware _asyncMiddleware = null!;
     private GracefulShutdownMiddleware _drainingMiddleware = null!;
+    private PreviousRequestPath _previousPath = null!;
     private HealthCheckMiddleware _aspNetCoreHealthChecks = null!;
     private DefaultHttpContext _request = null!;
     private DefaultHttpContext _readiness = null!;
@@ -74,6 +75,7 @@ public class RequestPathBenchmarks
         (_drainingServices, _drainingCoordinator) = Build();
         _drainingServices.GetRequiredService<GracefulShutdownService>().BeginDrain(DrainTrigger.DrainAsync);
         _drainingMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_drainingServices, s_syncApp);
+        _previousPath = new PreviousRequestPath(s_syncApp, _services.GetRequiredService<LifecycleEndpoints>());
 
         // The plain ASP.NET Core way to answer a readiness probe: app.MapHealthChecks("/health/ready") with no checks.
         _aspNetCoreHealthChecks = new HealthCheckMiddleware(s_syncApp,
@@ -98,6 +100,7 @@ public class RequestPathBenchmarks
         // Every iteration completed its response, so nothing may be left in flight.
         Require(_coordinator.InFlight == 0, $"{_coordinator.InFlight} requests left in flight");
         Require(_drainingCoordinator.InFlight == 0, $"{_drainingCoordinator.InFlight} requests left in flight while draining");
+        Require(_previousPath.InFlight == 0, $"{_previousPath.InFlight} requests left in flight on the 0.1.0 path");
         _services.Dispose();
         _drainingServices.Dispose();
     }
@@ -156,6 +159,14 @@ public class RequestPathBenchmarks
     {
         Reset(_request);
         _syncMiddleware.InvokeAsync(_request).GetAwaiter().GetResult();
+        _requestResponse.Complete();
+    }
+
+    [Benchmark(Description = "Request, library middleware before the arrival history (0.1.0 path)")]
+    public void Previous_Request()
+    {
+        Reset(_request);
+        _previousPath.InvokeAsync(_request).GetAwaiter().GetResult();
         _requestResponse.Complete();
     }
 

@@ -20,5 +20,5 @@ if [[ "${ROLLOUT_SKIP_BUILD:-}" != 1 ]]; then
 fi
 
 limit=3600
-for a in "$@"; do [[ $a == --short ]] && limit=300; done
+for a in "$@"; do [[ $a == --short ]] && limit=420; done
 exec timeout --signal=INT --kill-after=30 "${ROLLOUT_TIMEOUT:-$limit}" python3 "$here/rollout.py" "$@"

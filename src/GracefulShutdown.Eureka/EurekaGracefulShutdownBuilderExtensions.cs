@@ -1,6 +1,10 @@
 using GracefulShutdown;
 using GracefulShutdown.Eureka;
-using GracefulShutdown.Eureka.Internal;
+using GracefulShutdown.Eureka.Client;
+using GracefulShutdown.Eureka.Configuration;
+using GracefulShutdown.Eureka.Diagnostics;
+using GracefulShutdown.Eureka.Health;
+using GracefulShutdown.Eureka.Registration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -38,12 +42,12 @@ public static class EurekaGracefulShutdownBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
-        if (services.Any(static d => d.ServiceType == typeof(EurekaMarker)))
+        if (services.Any(static d => d.ServiceType == typeof(Marker)))
         {
             return builder;
         }
 
-        services.AddSingleton<EurekaMarker>();
+        services.AddSingleton<Marker>();
         services.AddOptions<EurekaClientOptions>().BindConfiguration(EurekaClientOptions.SectionName).ValidateOnStart();
         services.AddOptions<EurekaInstanceOptions>().BindConfiguration(EurekaInstanceOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EurekaClientOptions>, EurekaClientOptionsValidator>());
@@ -61,4 +65,7 @@ public static class EurekaGracefulShutdownBuilderExtensions
         services.AddHealthChecks().AddCheck<EurekaHealthCheck>(EurekaHealthChecks.Name, tags: [EurekaHealthChecks.Tag]);
         return builder;
     }
+
+    /// <summary>Marks that the Eureka services are registered, so <c>AddEureka()</c> runs once.</summary>
+    private sealed class Marker;
 }

@@ -1,5 +1,6 @@
 using GracefulShutdown;
 using GracefulShutdown.Connections;
+using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Endpoints;
 using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
@@ -71,8 +72,11 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddHealthChecks();
 
         // Lifecycle: state → traffic wait → server drain, run by the shutdown sequence.
+        services.TryAddSingleton<ShutdownReport>();
+        services.TryAddSingleton<IGracefulShutdownReport>(static sp => sp.GetRequiredService<ShutdownReport>());
         services.TryAddSingleton<LifecycleState>();
         services.TryAddSingleton<RequestTracker>();
+        services.TryAddSingleton<TrafficHistory>();
         services.TryAddSingleton<TrafficWait>();
         services.TryAddSingleton<ServerDrain>();
         services.TryAddSingleton<GracefulShutdownService>();

@@ -8,7 +8,7 @@ namespace GracefulShutdown.Eureka.Testing.Tests;
 /// <summary>
 /// The payloads the stand-in writes have the property names, order and value kinds of the real captures in
 /// <c>Fixtures/</c>. Each fixture's own instance is registered, so values can be compared too (except the
-/// server-owned lease and update timestamps). Normalisations for the captures' age are listed in Fixtures/README.md.
+/// server-owned lease and update timestamps). Normalisations for the captures' age are listed in tests/Fixtures/eureka/README.md.
 /// </summary>
 public sealed class ShapeTests
 {

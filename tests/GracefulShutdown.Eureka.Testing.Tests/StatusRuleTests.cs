@@ -2,7 +2,7 @@ using System.Net;
 
 namespace GracefulShutdown.Eureka.Testing.Tests;
 
-/// <summary>CONTRACT.md section 3: DownOrStartingRule, OverrideExistsRule, LeaseExistsRule.</summary>
+/// <summary>tests/Fixtures/eureka/CONTRACT.md section 3: DownOrStartingRule, OverrideExistsRule, LeaseExistsRule.</summary>
 public sealed class StatusRuleTests
 {
     [Fact]

@@ -15,7 +15,7 @@ namespace GracefulShutdown.Eureka.Testing;
 /// <summary>
 /// An in-process stand-in for a Spring Cloud / Netflix Eureka server, served by a real Kestrel listener on
 /// <c>http://127.0.0.1:{port}/eureka/</c>, for tests only. It follows the REST contract of the Java server
-/// (shared <c>eureka-fixtures/CONTRACT.md</c>): both <c>/eureka/…</c> and <c>/eureka/v2/…</c>, the Java status
+/// (<c>tests/Fixtures/eureka/CONTRACT.md</c>): both <c>/eureka/…</c> and <c>/eureka/v2/…</c>, the Java status
 /// codes and 400 messages, the DownOrStarting / OverrideExists / LeaseExists status rules, sticky admin overrides,
 /// the LegacyJacksonJson JSON shape and the XStream XML shape, chosen by <c>Accept</c> (JSON only when it contains
 /// <c>json</c>), and lenient parsing of register bodies.

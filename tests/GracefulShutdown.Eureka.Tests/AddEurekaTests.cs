@@ -1,4 +1,5 @@
-using GracefulShutdown.Eureka.Internal;
+using GracefulShutdown.Eureka.Client;
+using GracefulShutdown.Eureka.Registration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;

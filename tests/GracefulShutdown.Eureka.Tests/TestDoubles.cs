@@ -1,9 +1,13 @@
 using System.Net;
 using System.Threading.Channels;
-using GracefulShutdown.Eureka.Internal;
+using GracefulShutdown.Eureka.Client;
+using GracefulShutdown.Eureka.Configuration;
+using GracefulShutdown.Eureka.Diagnostics;
+using GracefulShutdown.Eureka.Registration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -124,6 +128,46 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
     public void Dispose() => _drain.Dispose();
 }
 
+/// <summary>
+/// Fake time that reports each wait the code under test arms, so that a test advances the clock only once the loop waits.
+/// Timeouts are not waits: <see cref="CancellationTokenSource"/>(delay, timeProvider) passes itself as the timer's state.
+/// </summary>
+internal sealed class WaitReportingTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private readonly Channel<TimeSpan> _waits = Channel.CreateUnbounded<TimeSpan>();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+        if (state is not CancellationTokenSource)
+        {
+            _waits.Writer.TryWrite(dueTime);
+        }
+
+        return timer;
+    }
+
+    /// <summary>Waits until the next wait is armed (a safety bound only), and returns how long it is.</summary>
+    public async Task<TimeSpan> NextWaitAsync() => await _waits.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+}
+
+/// <summary>A <see cref="FakeLogger{T}"/> that also reports each event id once the record is collected.</summary>
+internal sealed class ReportingLogger<T>(FakeLogCollector collector, ChannelWriter<int> logged) : ILogger<T>
+{
+    private readonly FakeLogger<T> _inner = new(collector);
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => _inner.BeginScope(state);
+
+    public bool IsEnabled(LogLevel logLevel) => _inner.IsEnabled(logLevel);
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        _inner.Log(logLevel, eventId, state, exception, formatter);
+        logged.TryWrite(eventId.Id);
+    }
+}
+
 /// <summary>Everything a registration test needs, wired by hand: fake time, fake server, fake lifecycle, fake logs.</summary>
 internal sealed class EurekaHarness : IDisposable
 {
@@ -131,7 +175,9 @@ internal sealed class EurekaHarness : IDisposable
     public const string ServerB = "http://eureka-b:8761/eureka/";
 
     private readonly ServiceProvider _metricsProvider;
-    private readonly Channel<TimeSpan> _waits = Channel.CreateUnbounded<TimeSpan>();
+    private readonly Channel<int> _logged = Channel.CreateUnbounded<int>();
+    private readonly ReportingLogger<EurekaRegistrationService> _logger;
+    private EurekaReconciler? _reconciler;
 
     public EurekaHarness(Action<EurekaClientOptions>? client = null, Action<EurekaInstanceOptions>? instance = null,
         Action<GracefulShutdownOptions>? shutdown = null)
@@ -146,15 +192,15 @@ internal sealed class EurekaHarness : IDisposable
         _metricsProvider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         MeterFactory = _metricsProvider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         Metrics = new EurekaMetrics(MeterFactory, State);
+        _logger = new ReportingLogger<EurekaRegistrationService>(Logs, _logged.Writer);
         Client = new EurekaHttpClient(new FakeHttpClientFactory(Handler), Options.Create(ClientOptions), Time,
             new FakeLogger<EurekaHttpClient>(Logs), Metrics);
         Service = new EurekaRegistrationService(Client, Shutdown, State, Options.Create(ClientOptions), Options.Create(InstanceOptions),
             Options.Create(ShutdownOptions), Mock.Of<IHostEnvironment>(e => e.ApplicationName == "Orders.Api"),
-            new ServiceCollection().BuildServiceProvider(), Time, new FakeLogger<EurekaRegistrationService>(Logs),
-            wait => _waits.Writer.TryWrite(wait));
+            new ServiceCollection().BuildServiceProvider(), Time, _logger);
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 11, 26, 12, 0, 0, TimeSpan.Zero));
+    public WaitReportingTimeProvider Time { get; } = new(new DateTimeOffset(2025, 11, 26, 12, 0, 0, TimeSpan.Zero));
 
     public FakeEurekaHandler Handler { get; } = new();
 
@@ -176,19 +222,29 @@ internal sealed class EurekaHarness : IDisposable
 
     public EurekaHttpClient Client { get; }
 
+    /// <summary>The hosted service as the host runs it (its loop in the background).</summary>
     public EurekaRegistrationService Service { get; }
 
-    /// <summary>Resolves the identity from the options and readies <see cref="EurekaRegistrationService.StepAsync"/>.</summary>
-    public EurekaRegistrationService Initialized()
-    {
-        Service.Initialize(EurekaInstanceResolver.Resolve(InstanceOptions, "Orders.Api", "/health/ready", []));
-        return Service;
-    }
+    /// <summary>A reconciler for the identity the options give, driven step by step by the test instead of the loop.</summary>
+    public EurekaReconciler Initialized() =>
+        _reconciler = new EurekaReconciler(Client, Shutdown, State, EurekaInstanceResolver.Resolve(InstanceOptions, "Orders.Api", "/health/ready", []),
+            ClientOptions, Time, _logger);
 
-    public Task<TimeSpan> StepAsync() => Service.StepAsync(CancellationToken.None);
+    public Task<TimeSpan> StepAsync() =>
+        (_reconciler ?? throw new InvalidOperationException("Call Initialized() first.")).StepAsync(CancellationToken.None);
 
     /// <summary>Waits until the background loop has armed its timer, and returns how long it waits.</summary>
-    public async Task<TimeSpan> LoopWaitingAsync() => await _waits.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    public Task<TimeSpan> LoopWaitingAsync() => Time.NextWaitAsync();
+
+    /// <summary>Waits until an event with this id has been logged (a safety bound only).</summary>
+    public async Task WaitForLogAsync(int id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (LogsWithId(id).Count == 0)
+        {
+            await _logged.Reader.ReadAsync(timeout.Token);
+        }
+    }
 
     public IReadOnlyList<FakeLogRecord> LogsWithId(int id) => Logs.GetSnapshot().Where(r => r.Id.Id == id).ToArray();
 
@@ -198,4 +254,10 @@ internal sealed class EurekaHarness : IDisposable
         Shutdown.Dispose();
         _metricsProvider.Dispose();
     }
+}
+
+internal static class FakeLogRecordAssert
+{
+    public static void Contains(IReadOnlyList<FakeLogRecord> records, string text) =>
+        Assert.Contains(records, r => r.Message.Contains(text, StringComparison.Ordinal));
 }

@@ -33,10 +33,9 @@ internal static class TestHostBuilder
         builder.Services.AddSingleton(new KubernetesEnvironment(kubernetes));
         builder.Services.AddGracefulShutdown(options =>
         {
-            // Tests that stop the host do not want to advance fake time through a traffic wait by default.
+            // A fixed 5 s wait unless a test says otherwise: these tests are about the endpoints, not the wait's evidence.
             options.TrafficWait.Minimum = TimeSpan.FromSeconds(5);
-            options.TrafficWait.QuietPeriod = TimeSpan.FromSeconds(2);
-            options.TrafficWait.Maximum = TimeSpan.FromSeconds(15);
+            options.TrafficWait.Maximum = TimeSpan.FromSeconds(5);
             configure?.Invoke(options);
         });
         services?.Invoke(builder.Services);

@@ -27,6 +27,7 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private readonly CancellationTokenRegistration _onTrafficWaitEnded;
     private Task? _closing;
     private long _startedAt;
+    private long _finishedAt;
 
     public LongLivedConnectionCloser(WebSocketRegistry registry, TrafficWait trafficWait, IOptions<GracefulShutdownOptions> options,
         TimeProvider time, ILogger<LongLivedConnectionCloser> logger, IMeterFactory meterFactory)
@@ -48,13 +49,17 @@ internal sealed class LongLivedConnectionCloser : IDisposable
         _onTrafficWaitEnded = trafficWait.Ended.Register(static closer => _ = ((LongLivedConnectionCloser)closer!).CloseAsync(), this);
     }
 
-    /// <summary>Gets how long ago the close began (zero if it has not): the part of the drain timeout it used.</summary>
+    /// <summary>
+    /// Gets the part of the drain timeout the close used: how long it took, or how long it has been running (zero if it has not
+    /// begun). A close that ended long before the host stopped (a drain begun with <c>DrainAsync()</c>) uses only its duration.
+    /// </summary>
     public TimeSpan Elapsed
     {
         get
         {
             long started = Volatile.Read(ref _startedAt);
-            return started == 0 ? TimeSpan.Zero : _time.GetElapsedTime(started);
+            long finished = Volatile.Read(ref _finishedAt);
+            return started == 0 ? TimeSpan.Zero : finished == 0 ? _time.GetElapsedTime(started) : _time.GetElapsedTime(started, finished);
         }
     }
 
@@ -70,17 +75,29 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private async Task RunAsync()
     {
         Volatile.Write(ref _startedAt, _time.GetTimestamp());
-        // Started by the wait's end, the result is there already, so the closes are scheduled before anyone observes the end.
-        TrafficWaitResult wait = _trafficWait.Result ?? await _trafficWait.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await CloseWebSocketsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _finishedAt, _time.GetTimestamp());
+        }
+    }
+
+    private async Task CloseWebSocketsAsync()
+    {
+        // Started by the wait's end, the result is there already: the closes are scheduled in TrafficWaitEnded's callback.
+        TrafficWaitResult wait = await _trafficWait.WaitAsync().ConfigureAwait(false);
         if (!_options.CloseWebSockets)
         {
             return;
         }
 
         // A skipped wait (second signal, Ctrl+C locally, never ready) means hurry: no spreading.
-        TimeSpan window = wait.Outcome is TrafficWaitOutcome.Quiet or TrafficWaitOutcome.MaximumReached
-            ? (_options.CloseWindow < _closeTimeout ? _options.CloseWindow : _closeTimeout)
-            : TimeSpan.Zero;
+        bool skipped = wait.Outcome is TrafficWaitOutcome.SkippedBySecondSignal or TrafficWaitOutcome.SkippedOnLocalInterrupt
+            or TrafficWaitOutcome.SkippedNeverReady;
+        TimeSpan window = skipped ? TimeSpan.Zero : (_options.CloseWindow < _closeTimeout ? _options.CloseWindow : _closeTimeout);
         TrackedWebSocket[] open = _registry.BeginClosing(CloseLate);
         TrackedWebSocket[] sockets = [.. open.Where(static s => !OptedOut(s))];
         _logger.ClosingWebSockets(sockets.Length, open.Length - sockets.Length, window);

@@ -62,9 +62,22 @@ internal static partial class Log
     public static partial void SecondSignal(this ILogger logger, string signal);
 
     [LoggerMessage(102, LogLevel.Information,
-        "Traffic wait ended ({Outcome}) after {ElapsedSeconds:0.000} s; {RequestCount} requests arrived during the wait.",
+        "Traffic wait ended ({Outcome}) after {ElapsedSeconds:0.000} s; {RequestCount} requests arrived during the wait. " +
+        "Rate before the drain ≥ {LowerRate:0.###}/s ({RecentRequests} requests in {RecentSeconds:0.#} s), so {ConclusiveSilenceSeconds:0.###} s of silence was conclusive.",
         EventName = "TrafficWaitEnded")]
-    public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount);
+    public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount,
+        double lowerRate, double conclusiveSilenceSeconds, long recentRequests, double recentSeconds);
+
+    [LoggerMessage(109, LogLevel.Information,
+        "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
+        "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilenceSeconds:0.###} s, last request at +{LastArrivalSeconds:0.000} s); " +
+        "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted. Timeline: {Timeline}.", EventName = "ShutdownReport")]
+    public static partial void ShutdownReport(this ILogger logger, string trigger, DateTimeOffset drainStartedAt, string waitOutcome, double waitSeconds,
+        double lowerRate, double conclusiveSilenceSeconds, double lastArrivalSeconds, long inFlight, double serverDrainSeconds, long aborted,
+        string timeline);
+
+    [LoggerMessage(108, LogLevel.Information, "Callers during the traffic wait ({CallerCount}): {Callers}.", EventName = "LateCallers")]
+    public static partial void LateCallers(this ILogger logger, int callerCount, string callers);
 
     [LoggerMessage(103, LogLevel.Information,
         "Stopping the server: new connections are refused; {InFlight} requests in flight have {DrainTimeout} to finish.",

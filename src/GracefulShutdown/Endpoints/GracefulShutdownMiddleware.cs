@@ -55,9 +55,14 @@ internal sealed class GracefulShutdownMiddleware
             return AppMappedEndpoints() ? _next(context) : endpoint(context);
         }
 
-        if (_requests.OnRequestStarted() && _closeWhileDraining)
+        if (_requests.OnRequestStarted())
         {
-            CloseConnectionAfterResponse(context);
+            // Draining: off the hot path. Who still sends traffic tells the user which balancer is slow.
+            _requests.RecordLateCaller(context.Connection.RemoteIpAddress);
+            if (_closeWhileDraining)
+            {
+                CloseConnectionAfterResponse(context);
+            }
         }
 
         // The count drops when the server completes the response, whatever the app did (threw, aborted). A static callback

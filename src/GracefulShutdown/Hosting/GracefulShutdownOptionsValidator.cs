@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Hosting;
@@ -21,6 +22,26 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
         NotNegative(failures, "DrainCancellationLead", options.DrainCancellationLead);
         NotNegative(failures, "StopMargin", options.StopMargin);
         Positive(failures, "TerminationGracePeriod", options.TerminationGracePeriod);
+
+        if (wait.QuietPeriod > wait.Maximum)
+        {
+            failures.Add($"{Prefix}TrafficWait:QuietPeriod ({wait.QuietPeriod}) must not exceed {Prefix}TrafficWait:Maximum ({wait.Maximum}).");
+        }
+
+        if (!(wait.SilenceConfidence is >= 0.5 and <= 0.999999))
+        {
+            failures.Add($"{Prefix}TrafficWait:SilenceConfidence ({wait.SilenceConfidence.ToString(CultureInfo.InvariantCulture)}) must be between 0.5 and 0.999999.");
+        }
+
+        if (!(wait.IdleThreshold is >= 0 and <= 1))
+        {
+            failures.Add($"{Prefix}TrafficWait:IdleThreshold ({wait.IdleThreshold.ToString(CultureInfo.InvariantCulture)}) must be between 0 and 1.");
+        }
+
+        if (wait.RateWindow < TimeSpan.FromSeconds(1) || wait.RateWindow > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{Prefix}TrafficWait:RateWindow ({wait.RateWindow}) must be between 00:00:01 and 00:10:00.");
+        }
 
         if (wait.Minimum > wait.Maximum)
         {

@@ -18,8 +18,11 @@ internal enum DrainTrigger
 /// <summary>Why the traffic wait ended.</summary>
 internal enum TrafficWaitOutcome
 {
-    /// <summary>The minimum passed and no request arrived for the quiet period.</summary>
+    /// <summary>The silence since the last request would be unlikely if a balancer still routed here.</summary>
     Quiet,
+
+    /// <summary>So little traffic was ever seen that fewer than <c>IdleThreshold</c> requests were expected before the maximum.</summary>
+    Idle,
 
     /// <summary>The maximum passed while requests were still arriving.</summary>
     MaximumReached,
@@ -34,4 +37,6 @@ internal enum TrafficWaitOutcome
     SkippedNeverReady,
 }
 
-internal readonly record struct TrafficWaitResult(TrafficWaitOutcome Outcome, TimeSpan Elapsed, long RequestsDuringWait);
+/// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>
+internal sealed record TrafficWaitResult(TrafficWaitOutcome Outcome, TimeSpan Elapsed, long RequestsDuringWait, double LowerRate,
+    double UpperRate, TimeSpan ConclusiveSilence, TrafficObservation Before);

@@ -12,6 +12,7 @@ internal sealed class LifecycleState : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ShutdownReport _report;
     private readonly Lock _sync = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _drainStarted = new();
@@ -25,10 +26,11 @@ internal sealed class LifecycleState : IDisposable
     private int _startupGateCount;
     private DrainTrigger _trigger;
 
-    public LifecycleState(TimeProvider time, ILogger<LifecycleState> logger, IMeterFactory meterFactory)
+    public LifecycleState(TimeProvider time, ILogger<LifecycleState> logger, IMeterFactory meterFactory, ShutdownReport report)
     {
         _time = time;
         _logger = logger;
+        _report = report;
         _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
 
         // The factory owns and disposes the meter; every owner of an instrument creates the same meter by name.
@@ -117,6 +119,7 @@ internal sealed class LifecycleState : IDisposable
         }
 
         _logger.DrainStarted(trigger, inFlight);
+        _report.DrainStarted(trigger.ToString(), inFlight);
         if (wasStarting)
         {
             _ready.TrySetCanceled();

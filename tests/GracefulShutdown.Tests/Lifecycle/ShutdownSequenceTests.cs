@@ -19,7 +19,7 @@ public sealed class ShutdownSequenceTests : IDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly GracefulShutdownOptions _options = new()
     {
-        TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromSeconds(2), Maximum = TimeSpan.FromSeconds(15) },
+        TrafficWait = { Minimum = TimeSpan.FromSeconds(5), Maximum = TimeSpan.FromSeconds(5) },
         DrainTimeout = TimeSpan.FromSeconds(10),
         DrainCancellationLead = TimeSpan.FromSeconds(2),
     };
@@ -152,5 +152,41 @@ public sealed class ShutdownSequenceTests : IDisposable
         FakeLogRecord record = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 2);
         Assert.Contains("GracefulShutdown:ManagementPort", record.Message, StringComparison.Ordinal);
         Assert.Contains("GracefulShutdown:PreStop:Token", record.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StoppedAsync_LogsOneReportAndEndsTheShutdownActivity()
+    {
+        var activities = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == GracefulShutdownTelemetry.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await StartAsync();
+        _server.Setup(s => s.StopAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        _lifecycle.Services.GetRequiredService<IGracefulShutdownReport>().Add("eureka", "before the drain: ignored");
+
+        Task stopping = _service.StoppingAsync(CancellationToken.None);
+        _lifecycle.Services.GetRequiredService<IGracefulShutdownReport>().Add("eureka", "out of service");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await stopping.WaitAsync(Safety);
+        await _service.StoppedAsync(CancellationToken.None);
+        await _service.StoppedAsync(CancellationToken.None);
+
+        FakeLogRecord report = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 109);
+        Assert.Equal("StopApplication", report.GetStructuredStateValue("Trigger"));
+        Assert.Equal("MaximumReached", report.GetStructuredStateValue("WaitOutcome"));
+        Assert.Equal(
+            "+0.000 s lifecycle: drain started by StopApplication, 0 requests in flight; +0.000 s eureka: out of service; " +
+            "+5.000 s traffic wait: ended (MaximumReached), 0 requests during the wait, rate before ≥ 0/s, conclusive silence none; " +
+            "+5.000 s server: stopped accepting connections, 0 requests in flight; +5.000 s server: stopped after 0.000 s, 0 requests aborted",
+            report.GetStructuredStateValue("Timeline"));
+        System.Diagnostics.Activity activity = Assert.Single(activities, a => a.OperationName == "graceful_shutdown");
+        Assert.Equal(5, activity.Events.Count());
+        Assert.Equal(TimeSpan.FromSeconds(5), activity.Duration);
     }
 }

@@ -19,7 +19,8 @@ public sealed class DeferredStopTests : IDisposable
     {
         var options = new GracefulShutdownOptions
         {
-            TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromSeconds(2), Maximum = TimeSpan.FromSeconds(15) },
+            // An instance with no traffic history waits until the maximum: the wait ends at exactly 5 s.
+            TrafficWait = { Minimum = TimeSpan.FromSeconds(5), Maximum = TimeSpan.FromSeconds(5) },
         };
         _lifecycle = new TestLifecycle(_time, options, lifetime: _lifetime);
         _lifecycle.MarkRunning();
@@ -39,7 +40,7 @@ public sealed class DeferredStopTests : IDisposable
 
         Assert.True(drainStarted);
         Assert.False(stoppedDuringTheWait);
-        Assert.True(_lifecycle.TrafficWait.Result.HasValue);
+        Assert.True(_lifecycle.TrafficWait.WaitAsync().IsCompletedSuccessfully);
         Assert.Equal(DrainTrigger.SigTerm, _lifecycle.State.Trigger);
         Assert.Contains(_lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 124);
     }
@@ -69,7 +70,7 @@ public sealed class DeferredStopTests : IDisposable
         _lifecycle.Signal(PosixSignal.SIGTERM);
         await _lifetime.Stopped.WaitAsync(Safety);
 
-        Assert.Equal(TrafficWaitOutcome.SkippedBySecondSignal, _lifecycle.TrafficWait.Result?.Outcome);
+        Assert.Equal(TrafficWaitOutcome.SkippedBySecondSignal, (await _lifecycle.TrafficWait.WaitAsync().WaitAsync(Safety)).Outcome);
     }
 
     private sealed class StopRecordingLifetime : IHostApplicationLifetime

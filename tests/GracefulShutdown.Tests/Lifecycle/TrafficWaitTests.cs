@@ -1,0 +1,272 @@
+using GracefulShutdown.Lifecycle;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GracefulShutdown.Tests.Lifecycle;
+
+/// <summary>The traffic wait reads the arrivals before the drain and during it as evidence (docs/traffic-wait.md).</summary>
+public sealed class TrafficWaitTests
+{
+    private static readonly TimeSpan Safety = TimeSpan.FromSeconds(10);
+    private readonly FakeTimeProvider _time = new();
+    private readonly GracefulShutdownOptions _options = new()
+    {
+        TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromMilliseconds(250), Maximum = TimeSpan.FromSeconds(15) },
+    };
+
+    private TestLifecycle CreateRunning()
+    {
+        var lifecycle = new TestLifecycle(_time, _options);
+        _ = lifecycle.TrafficWait; // the history starts sampling with the wait's creation, as at host start
+        lifecycle.MarkRunning();
+        _time.Advance(TimeSpan.FromSeconds(1)); // the first tick after readiness starts the history
+        return lifecycle;
+    }
+
+    /// <summary>Serves <paramref name="seconds"/> seconds of traffic: request i of second s arrives when <paramref name="arrives"/> says so.</summary>
+    private void Serve(TestLifecycle lifecycle, int seconds, Func<int, int> requestsInSecond)
+    {
+        for (int second = 0; second < seconds; second++)
+        {
+            for (int i = requestsInSecond(second); i > 0; i--)
+            {
+                lifecycle.Requests.OnRequestStarted();
+                lifecycle.Requests.OnRequestFinished();
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static Task<TrafficWaitResult> Drain(TestLifecycle lifecycle)
+    {
+        lifecycle.BeginDrain(DrainTrigger.SigTerm);
+        return lifecycle.TrafficWait.WaitAsync();
+    }
+
+    [Fact]
+    public async Task BusyService_TrafficStopsWithTheDrain_EndsAtMinimum()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, _ => 300);
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromMilliseconds(4999));
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
+        Assert.InRange(result.LowerRate, 290, 300); // 18 000 requests in 60 s
+        Assert.Equal(_options.TrafficWait.QuietPeriod, result.ConclusiveSilence); // ln(1000)/296 = 23 ms, floored
+    }
+
+    [Fact]
+    public async Task BusyService_BalancerRoutesUntil8s_EndsOneQuietPeriodAfterTheLastRequest()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, _ => 300);
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        // The balancer keeps routing here for 8 s (one request every 10 ms), then stops.
+        for (int tick = 0; tick < 800; tick++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+            Assert.True(lifecycle.Requests.OnRequestStarted());
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        _time.Advance(TimeSpan.FromMilliseconds(249));
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
+        Assert.Equal(TimeSpan.FromMilliseconds(8250), result.Elapsed);
+        Assert.Equal(800, result.RequestsDuringWait);
+    }
+
+    [Fact]
+    public async Task SparseCaller_OneRequestPer5s_SilenceIsNotEvidence_WaitsForMaximum()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, second => second % 5 == 0 ? 1 : 0);
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromSeconds(14));
+        Assert.False(wait.IsCompleted); // 14 s of silence: at one request per 5 s that is not conclusive
+        _time.Advance(TimeSpan.FromSeconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
+        Assert.Equal(12, result.Before.RecentRequests);
+        Assert.True(result.ConclusiveSilence > TimeSpan.FromSeconds(15), $"conclusive silence {result.ConclusiveSilence}");
+    }
+
+    [Fact]
+    public async Task IdleService_NoRequestFor10Minutes_EndsAtMinimum()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 600, _ => 0);
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromMilliseconds(4999));
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.Idle, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(5), result.Elapsed);
+    }
+
+    [Fact]
+    public async Task YoungReplica_NoRequestIn10s_DoesNotMistakeAShortHistoryForIdleness()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 10, _ => 0);
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(wait.IsCompleted); // 95 % bound after 20 s of nothing: 0.15 requests/s, 0.75 expected before the maximum
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+        Assert.NotEqual(TrafficWaitOutcome.Quiet, result.Outcome);
+        Assert.InRange(result.Elapsed, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task RateDroppedWithinTheWindow_TheRecentRateDecides()
+    {
+        _options.TrafficWait.RateWindow = TimeSpan.FromSeconds(30);
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 300, _ => 100); // busy for five minutes…
+        Serve(lifecycle, 30, second => second % 5 == 0 ? 1 : 0); // …then one request per 5 s in the last 30 s
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.False(wait.IsCompleted);
+        Assert.Equal(6, (await WaitToEnd(wait)).Before.RecentRequests);
+    }
+
+    [Fact]
+    public async Task RequestsDuringTheWait_RestartTheSilence()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, _ => 10); // 10 requests/s: about 0.7 s of silence is conclusive
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        for (int tick = 0; tick < 60; tick++) // a balancer still routes here for 6 s
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.False(wait.IsCompleted);
+
+        TrafficWaitResult result = await WaitToEnd(wait);
+        Assert.Equal(TrafficWaitOutcome.Quiet, result.Outcome);
+        Assert.Equal(6 + result.ConclusiveSilence.TotalSeconds, result.Elapsed.TotalSeconds, 0.001);
+        Assert.InRange(result.ConclusiveSilence, TimeSpan.FromSeconds(0.7), TimeSpan.FromSeconds(0.8));
+    }
+
+    [Fact]
+    public async Task TrafficNeverStops_EndsAtMaximumAndWarns()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, _ => 2);
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 30 && !wait.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(15), result.Elapsed);
+        FakeLogRecord warning = Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 107);
+        Assert.Equal("00:00:15", warning.GetStructuredStateValue("Maximum"));
+    }
+
+    [Fact]
+    public async Task CalledRepeatedly_IsOneSharedWait()
+    {
+        _options.TrafficWait.Maximum = _options.TrafficWait.Minimum;
+        using TestLifecycle lifecycle = CreateRunning();
+        Task first = lifecycle.Shutdown.DrainAsync();
+        Task second = lifecycle.Shutdown.DrainAsync();
+        Task<TrafficWaitResult> third = lifecycle.TrafficWait.WaitAsync();
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(first, second, third).WaitAsync(Safety);
+
+        Assert.Same(third, lifecycle.TrafficWait.WaitAsync());
+        Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 102);
+        Assert.Equal(DrainTrigger.DrainAsync, lifecycle.State.Trigger);
+    }
+
+    [Fact]
+    public async Task LateCallers_AreReportedByAddressWithTheirLastArrival()
+    {
+        _options.TrafficWait.Maximum = _options.TrafficWait.Minimum;
+        using TestLifecycle lifecycle = CreateRunning();
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        using var lastArrival = lifecycle.Collect<double>("graceful_shutdown.traffic_wait.last_arrival");
+
+        for (int i = 0; i < 3; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.RecordLateCaller(System.Net.IPAddress.Parse("10.1.4.7"));
+        }
+
+        lifecycle.Requests.OnRequestStarted();
+        lifecycle.Requests.RecordLateCaller(System.Net.IPAddress.Parse("::ffff:10.1.4.9"));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await wait.WaitAsync(Safety);
+
+        FakeLogRecord record = Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 108);
+        Assert.Equal("10.1.4.7: 3 requests, last at +3.000 s; 10.1.4.9: 1 requests, last at +3.000 s",
+            record.GetStructuredStateValue("Callers"));
+        Assert.Equal([3.0, 3.0], lastArrival.GetMeasurementSnapshot().Select(m => m.Value));
+    }
+
+    [Theory]
+    [InlineData(0, 10, 0.2996, 0)]
+    [InlineData(0, 600, 0.004993, 0)]
+    [InlineData(12, 60, 0.3241, 0.1154)]
+    [InlineData(18000, 60, 303.7, 296.3)]
+    public void Bounds_MatchTheChiSquareValues(long requests, double seconds, double upper, double lower)
+    {
+        Assert.Equal(upper, TrafficEvidence.UpperRate(requests, seconds), upper * 0.01);
+        Assert.Equal(lower, TrafficEvidence.LowerRate(requests, seconds), Math.Max(lower * 0.01, 1e-9));
+    }
+
+    [Theory]
+    [InlineData(300, 0.023)]
+    [InlineData(10, 0.691)]
+    [InlineData(0.2, 34.539)]
+    public void ConclusiveSilence_IsLn1000OverTheRate(double rate, double seconds)
+    {
+        Assert.Equal(seconds, TrafficEvidence.ConclusiveSilence(rate, 0.999).TotalSeconds, 0.001);
+        Assert.Equal(TimeSpan.MaxValue, TrafficEvidence.ConclusiveSilence(0, 0.999));
+    }
+
+    private async Task<TrafficWaitResult> WaitToEnd(Task<TrafficWaitResult> wait)
+    {
+        for (int i = 0; i < 20_000 && !wait.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        return await wait.WaitAsync(Safety);
+    }
+}
