@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private readonly TimeSpan _closeTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ShutdownReport _report;
     private readonly Counter<long> _closed;
     private readonly Counter<long> _aborted;
     private readonly Lock _sync = new();
@@ -30,8 +32,9 @@ internal sealed class LongLivedConnectionCloser : IDisposable
     private long _finishedAt;
 
     public LongLivedConnectionCloser(WebSocketRegistry registry, TrafficWait trafficWait, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ILogger<LongLivedConnectionCloser> logger, IMeterFactory meterFactory)
+        TimeProvider time, ShutdownReport report, ILogger<LongLivedConnectionCloser> logger, IMeterFactory meterFactory)
     {
+        _report = report;
         _registry = registry;
         _trafficWait = trafficWait;
         _options = options.Value.Connections;
@@ -106,6 +109,9 @@ internal sealed class LongLivedConnectionCloser : IDisposable
             return;
         }
 
+        _report.Add("connections", string.Create(CultureInfo.InvariantCulture,
+            $"closing {sockets.Length} WebSockets with 1001 over {window.TotalSeconds:0.###} s"));
+
         using var deadline = new CancellationTokenSource(_closeTimeout, _time);
         Random.Shared.Shuffle(sockets);
         var closing = new Task[sockets.Length];
@@ -144,6 +150,8 @@ internal sealed class LongLivedConnectionCloser : IDisposable
         }
 
         _logger.WebSocketsClosed(sockets.Length - aborted, Elapsed.TotalSeconds);
+        _report.Add("connections", string.Create(CultureInfo.InvariantCulture,
+            $"{sockets.Length - aborted} WebSockets closed, {aborted} aborted"));
     }
 
     private async Task CloseOneAsync(TrackedWebSocket socket, TimeSpan delay, CancellationToken deadline)

@@ -10,9 +10,11 @@ internal sealed class WorkDrain
     private readonly WorkTracker _work;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ShutdownReport _report;
 
-    public WorkDrain(WorkTracker work, TimeProvider time, ILogger<WorkDrain> logger, IMeterFactory meterFactory)
+    public WorkDrain(WorkTracker work, TimeProvider time, ShutdownReport report, ILogger<WorkDrain> logger, IMeterFactory meterFactory)
     {
+        _report = report;
         _work = work;
         _time = time;
         _logger = logger;
@@ -28,15 +30,20 @@ internal sealed class WorkDrain
             return true;
         }
 
-        _logger.WaitingForWork(_work.Describe());
+        string running = _work.Describe();
+        _logger.WaitingForWork(running);
+        _report.Add("work", "waiting for " + running);
         try
         {
             await _work.WhenIdle().WaitAsync(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout, _time, cancellationToken).ConfigureAwait(false);
+            _report.Add("work", "done");
             return true;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            _logger.WorkOutstanding(_work.Describe());
+            string left = _work.Describe();
+            _logger.WorkOutstanding(left);
+            _report.Add("work", "still running at the deadline: " + left);
             return false;
         }
     }
