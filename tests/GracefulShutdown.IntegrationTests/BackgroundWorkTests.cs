@@ -21,7 +21,8 @@ public sealed class BackgroundWorkTests
     {
         await using SampleProcess app = await SampleProcess.StartAsync(FastWait);
         using HttpClient client = SampleProcess.CreateClient(app.BaseAddress!);
-        HttpResponseMessage first = await client.PostAsync("orders?ms=2000", content: null);
+        // Longer than the traffic wait's maximum (3 s), so the order is still in hand when the server drain begins.
+        HttpResponseMessage first = await client.PostAsync("orders?ms=5000", content: null);
         await app.WaitForLineAsync(l => l.Contains("Order 1 started", StringComparison.Ordinal));
 
         app.Signal(SampleProcess.SIGTERM);
