@@ -138,6 +138,15 @@ public class TrafficWaitOptions
     /// <value>The default value is 0.05. Between 0 (never end early for lack of traffic) and 1.</value>
     public double IdleThreshold { get; set; } = 0.05;
 
+    /// <summary>
+    /// Gets or sets path prefixes whose requests are not traffic, like the library's own probes: they are not counted, do not
+    /// extend the wait, and their connections are not closed early. The gRPC add-on adds <c>/grpc.health.v1.Health/</c>.
+    /// </summary>
+    /// <value>The default value is empty. Each prefix starts with <c>/</c> and is compared case-sensitively.</value>
+#pragma warning disable CA1819 // An array binds from configuration as a list, and the middleware reads it without allocation.
+    public string[] IgnoredPaths { get; set; } = [];
+#pragma warning restore CA1819
+
     /// <summary>Gets or sets how far back the arrival rate before the drain is measured.</summary>
     /// <value>The default value is 60 seconds. Between 1 second and 10 minutes.</value>
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromSeconds(60);

@@ -8,6 +8,7 @@ using GracefulShutdown.Signals;
 using GracefulShutdown.Startup;
 using GracefulShutdown.Work;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -37,8 +38,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         if (AddCore(services))
         {
-            services.AddOptions<GracefulShutdownOptions>()
-                .BindConfiguration(GracefulShutdownOptions.SectionName, static binder => binder.ErrorOnUnknownConfiguration = true);
+            services.AddOptions<GracefulShutdownOptions>().Configure<IConfiguration>(static (options, configuration) =>
+                AddOnSections.Bind(configuration.GetSection(GracefulShutdownOptions.SectionName), options));
         }
 
         return new GracefulShutdownBuilder(services);
@@ -100,6 +101,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<LifecycleEndpoints>();
         services.TryAddSingleton<EndpointStartupChecks>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GracefulShutdownStartupFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KestrelServerOptions>, DrainConnectionMarker>());
 
         // Hosted services, in the order the host starts them.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SignalHandling>());
@@ -158,7 +160,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services);
-        services.Configure<GracefulShutdownOptions>(configuration, static binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddOptions<GracefulShutdownOptions>().Configure(options => AddOnSections.Bind(configuration, options));
         return new GracefulShutdownBuilder(services);
     }
 }

@@ -142,4 +142,20 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
             () => provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
         Assert.Contains("DrainTimout", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddGracefulShutdown_AddOnSubsection_IsLeftToTheAddOnWhileTyposStillFail()
+    {
+        using ServiceProvider accepted = Build(services => services.AddGracefulShutdown(), new()
+        {
+            ["GracefulShutdown:Grpc:ReadinessService"] = "ready",
+            ["GracefulShutdown:TrafficWait:Maximum"] = "00:00:12",
+        });
+        Assert.Equal(TimeSpan.FromSeconds(12), accepted.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.TrafficWait.Maximum);
+
+        using ServiceProvider typo = Build(services => services.AddGracefulShutdown(), new() { ["GracefulShutdown:TrafficWait:Maximun"] = "00:00:20" });
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(
+            () => typo.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+        Assert.Contains("Maximun", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,7 @@ internal sealed class GracefulShutdownMiddleware
     private readonly LifecycleEndpoints _endpoints;
     private readonly IServiceProvider _services;
     private readonly bool _closeWhileDraining;
+    private readonly string[] _ignoredPaths;
     private readonly WebSocketRegistry? _webSockets;
     private int _appMappedEndpoints = -1;
 
@@ -39,6 +40,7 @@ internal sealed class GracefulShutdownMiddleware
         _endpoints = endpoints;
         _services = services;
         _closeWhileDraining = endpoints.Options.CloseConnectionsWhileDraining;
+        _ignoredPaths = endpoints.Options.TrafficWait.IgnoredPaths;
         _webSockets = endpoints.Options.Connections.CloseWebSockets ? webSockets : null;
     }
 
@@ -53,6 +55,12 @@ internal sealed class GracefulShutdownMiddleware
             }
 
             return AppMappedEndpoints() ? _next(context) : endpoint(context);
+        }
+
+        // Health protocols served by the app (gRPC health) are probes too: not counted, never extending the wait.
+        if (_ignoredPaths.Length != 0 && IsIgnored(context.Request.Path.Value))
+        {
+            return _next(context);
         }
 
         if (_requests.OnRequestStarted())
@@ -95,6 +103,19 @@ internal sealed class GracefulShutdownMiddleware
         }
     }
 
+    private bool IsIgnored(string? path)
+    {
+        foreach (string prefix in _ignoredPaths)
+        {
+            if (path is not null && path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Whether the app mapped the endpoints as routes (they then run after its own middleware). Read once from the routes,
     /// on the first request to an endpoint, when every route exists.
@@ -116,12 +137,21 @@ internal sealed class GracefulShutdownMiddleware
     /// <summary>
     /// Tells pooled clients to reconnect elsewhere: Kestrel answers HTTP/1.1 with <c>Connection: close</c> and sends HTTP/2 GOAWAY.
     /// </summary>
+    /// <remarks>
+    /// HTTP/1.x always: <c>Connection: close</c> is race-free. HTTP/2 and HTTP/3 only on connections accepted before the drain
+    /// began (<see cref="DrainConnectionMarker"/>): those may be pinned here by a balancer that has already moved on.
+    /// </remarks>
     private static void CloseConnectionAfterResponse(HttpContext context)
     {
-        context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
         if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
         {
             context.Response.Headers.Connection = "close";
         }
+        else if (context.Features.Get<DrainConnectionMarker.OpenedWhileDraining>() is not null)
+        {
+            return;
+        }
+
+        context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
     }
 }

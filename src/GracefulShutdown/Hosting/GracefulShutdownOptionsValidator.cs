@@ -38,6 +38,14 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
             failures.Add($"{Prefix}TrafficWait:IdleThreshold ({wait.IdleThreshold.ToString(CultureInfo.InvariantCulture)}) must be between 0 and 1.");
         }
 
+        foreach (string? prefix in wait.IgnoredPaths ?? [])
+        {
+            if (string.IsNullOrEmpty(prefix) || prefix[0] != '/')
+            {
+                failures.Add($"{Prefix}TrafficWait:IgnoredPaths ('{prefix}') must each start with '/'.");
+            }
+        }
+
         if (wait.RateWindow < TimeSpan.FromSeconds(1) || wait.RateWindow > TimeSpan.FromMinutes(10))
         {
             failures.Add($"{Prefix}TrafficWait:RateWindow ({wait.RateWindow}) must be between 00:00:01 and 00:10:00.");

@@ -147,4 +147,22 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
             _onCompleted.Clear();
         }
     }
+
+    [Fact]
+    public void InvokeAsync_IgnoredPath_IsNotTraffic()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddGracefulShutdown(o => o.TrafficWait.IgnoredPaths = ["/grpc.health.v1.Health/"]);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        RequestTracker requests = provider.GetRequiredService<RequestTracker>();
+        provider.GetRequiredService<GracefulShutdownService>().BeginDrain(DrainTrigger.SigTerm);
+        var middleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(provider, (RequestDelegate)(static _ => Task.CompletedTask));
+
+        CompletedSynchronously(middleware.InvokeAsync(Request("/grpc.health.v1.Health/Check")));
+        CompletedSynchronously(middleware.InvokeAsync(Request("/greet.Greeter/SayHello")));
+
+        Assert.Equal(1, requests.ArrivalsWhileDraining);
+        Assert.Equal(1u, requests.Arrivals);
+    }
 }

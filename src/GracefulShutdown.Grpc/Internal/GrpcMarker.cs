@@ -1,0 +1,6 @@
+namespace GracefulShutdown.Grpc.Internal;
+
+/// <summary>Marks the service collection as configured by <c>AddGrpc()</c>, which makes the call idempotent.</summary>
+internal sealed class GrpcMarker
+{
+}
