@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Packaging smoke test: pack the library into the repo-local feed, build a consumer that references it as a
-# NuGet PackageReference (as users get it), start it, probe its readiness, and stop it with SIGTERM.
+# Packaging smoke test: pack both libraries into the repo-local feed and check what a user of the public gallery gets
+# (README with absolute links, license, icon, XML docs, symbols package, no test-only types), then build a consumer that
+# references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -10,14 +11,45 @@ work="$(mktemp -d)"
 pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+fail() { echo "package smoke: $*" >&2; exit 1; }
 
-dotnet pack src/GracefulShutdown/GracefulShutdown.csproj -c Release -o build/feed -p:Version="$version" --nologo -v q
+packages=(GracefulShutdown GracefulShutdown.Eureka)
+for id in "${packages[@]}"; do
+  dotnet pack "src/$id/$id.csproj" -c Release -o build/feed -p:Version="$version" --nologo -v q
+done
+
+# What the gallery shows and what the user's build and debugger get, package by package.
+assemblies=()
+for id in "${packages[@]}"; do
+  nupkg="build/feed/$id.$version.nupkg"
+  snupkg="build/feed/$id.$version.snupkg"
+  [ -f "$nupkg" ] || fail "$nupkg was not packed"
+  files="$(unzip -Z1 "$nupkg")"
+  for file in README.md LICENSE icon.png "lib/net10.0/$id.dll" "lib/net10.0/$id.xml"; do
+    grep -qxF "$file" <<<"$files" || fail "$id: $file is missing from the package"
+  done
+  nuspec="$(unzip -p "$nupkg" "$id.nuspec")"
+  for element in '<readme>README.md</readme>' '<icon>icon.png</icon>' '<license type="expression">MIT</license>' \
+    '<projectUrl>https://github.com/graceful-shutdown/GracefulShutdown</projectUrl>'; do
+    grep -qF "$element" <<<"$nuspec" || fail "$id: the nuspec has no $element"
+  done
+  relative="$(unzip -p "$nupkg" README.md | grep -oE '\]\([^)]*\)' | grep -vE '^\]\((https?://|#)' || true)"
+  [ -z "$relative" ] || fail "$id: README.md has links the gallery cannot resolve: $relative"
+  [ -f "$snupkg" ] || fail "$snupkg (symbols) was not packed"
+  unzip -Z1 "$snupkg" | grep -qxF "lib/net10.0/$id.pdb" || fail "$id: the symbols package has no lib/net10.0/$id.pdb"
+  mkdir -p "$work/lib"
+  unzip -p "$nupkg" "lib/net10.0/$id.dll" > "$work/lib/$id.dll"
+  assemblies+=("$work/lib/$id.dll")
+done
+
 dotnet build build/package-smoke/PackageConsumer.csproj -c Release -o "$work/out" -p:GracefulShutdownVersion="$version" --nologo -v q
 
-if ! grep -q "\"GracefulShutdown/$version\"" build/package-smoke/obj/project.assets.json; then
-  echo "package smoke: the consumer did not restore GracefulShutdown $version from the package feed" >&2
-  exit 1
-fi
+for id in "${packages[@]}"; do
+  grep -q "\"$id/$version\"" build/package-smoke/obj/project.assets.json ||
+    fail "the consumer did not restore $id $version from the package feed"
+done
+
+dotnet "$work/out/PackageConsumer.dll" --check-types "${assemblies[@]}" || fail "the packages ship test-only types"
 
 dotnet "$work/out/PackageConsumer.dll" --urls http://127.0.0.1:0 > "$work/log" 2>&1 &
 pid=$!
@@ -27,7 +59,7 @@ for _ in $(seq 1 100); do
   [ -n "$url" ] && break
   sleep 0.1
 done
-[ -n "$url" ] || { echo "package smoke: consumer did not start"; cat "$work/log"; exit 1; }
+[ -n "$url" ] || { cat "$work/log"; fail "the consumer did not start"; }
 
 status=""
 for _ in $(seq 1 100); do
@@ -35,11 +67,12 @@ for _ in $(seq 1 100); do
   [ "$status" = "200" ] && break
   sleep 0.1
 done
-[ "$status" = "200" ] || { echo "package smoke: readiness answered '$status'"; cat "$work/log"; exit 1; }
+[ "$status" = "200" ] || { cat "$work/log"; fail "readiness answered '$status'"; }
 
 kill -TERM "$pid"
 code=0; wait "$pid" || code=$?
 pid=""
-[ "$code" = "0" ] || { echo "package smoke: exit code $code after SIGTERM"; cat "$work/log"; exit 1; }
-grep -q "Shutdown sequence complete" "$work/log" || { echo "package smoke: no shutdown log"; cat "$work/log"; exit 1; }
-echo "package smoke: GracefulShutdown $version from build/feed: readiness 200 at $url/health/ready, exit code 0 after SIGTERM"
+[ "$code" = "0" ] || { cat "$work/log"; fail "exit code $code after SIGTERM"; }
+grep -Eq 'GracefulShutdown[.A-Za-z]*\[106\]' "$work/log" || { cat "$work/log"; fail "no shutdown-complete event (106) in the log"; }
+echo "package smoke: ${packages[*]} $version from build/feed: README, LICENSE, icon, XML docs, symbols, no test-only types;" \
+  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM"

@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # Runs every test: build (warnings are errors), unit and integration tests, the packaging smoke test,
 # and the short rollout benchmark when its harness is present. Installs the Debian packages it needs when missing.
+#
+#   build/test.sh          the full suite (what .ci/run runs)
+#   build/test.sh --fast   build, then the unit, TestServer and in-process tests only: no test that starts a real process
+#                          ([Trait("Category", "Process")] and everything in GracefulShutdown.IntegrationTests), no package
+#                          smoke test, no rollout benchmark
+#
+# The last line is always "N passed, N failed, N skipped".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+fast=false
+for arg in "$@"; do
+  case "$arg" in
+    --fast) fast=true ;;
+    *) echo "usage: build/test.sh [--fast]" >&2; exit 2 ;;
+  esac
+done
+
 need=()
-command -v curl >/dev/null || need+=(curl)
-if [ -x build/rollout/run.sh ] || [ -d build/Rollout ]; then
+if [ "$fast" = false ]; then
+  command -v curl >/dev/null || need+=(curl)
+fi
+if [ "$fast" = false ] && { [ -x build/rollout/run.sh ] || [ -d build/Rollout ]; }; then
   command -v haproxy >/dev/null || need+=(haproxy)
   command -v wrk >/dev/null || need+=(wrk)
 fi
@@ -23,9 +40,14 @@ fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
+filter=()
+if [ "$fast" = true ]; then
+  filter=(--filter "Category!=Process&FullyQualifiedName!~GracefulShutdown.IntegrationTests.")
+fi
+
 dotnet build GracefulShutdown.sln -c Release --nologo -v q
 set +e
-dotnet test GracefulShutdown.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" 2>&1 | tee "$results/test.log"
+dotnet test GracefulShutdown.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" "${filter[@]}" 2>&1 | tee "$results/test.log"
 test_status=${PIPESTATUS[0]}
 set -e
 
@@ -35,9 +57,11 @@ failed=$(count Failed)
 skipped=$(count Skipped)
 
 extra_status=0
-if ./build/package-smoke.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+if [ "$fast" = false ]; then
+  if ./build/package-smoke.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+fi
 
-if [ -x build/rollout/run.sh ]; then
+if [ "$fast" = false ] && [ -x build/rollout/run.sh ]; then
   if ./build/rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
 fi
 

@@ -1,6 +1,34 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+// build/package-smoke.sh runs "PackageConsumer --check-types <assembly>..." on the assemblies taken out of the packages:
+// it lists every type whose name says it belongs in tests, and fails if there is one.
+if (args is ["--check-types", .. var assemblies])
+{
+    int found = 0;
+    foreach (string path in assemblies)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        MetadataReader metadata = pe.GetMetadataReader();
+        foreach (TypeDefinitionHandle handle in metadata.TypeDefinitions)
+        {
+            TypeDefinition type = metadata.GetTypeDefinition(handle);
+            string name = $"{metadata.GetString(type.Namespace)}.{metadata.GetString(type.Name)}";
+            if (name.Contains("Test", StringComparison.Ordinal) || name.Contains("Fake", StringComparison.Ordinal))
+            {
+                Console.WriteLine($"{Path.GetFileName(path)}: test-only type {name}");
+                found++;
+            }
+        }
+    }
+
+    return found == 0 ? 0 : 1;
+}
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddGracefulShutdown();
+builder.Services.AddGracefulShutdown().AddEureka(); // Eureka stays off: eureka:client:serviceUrl is not set
 
 var app = builder.Build();
-app.MapGet("/", () => "consumer of the GracefulShutdown package\n");
+app.MapGet("/", () => "consumer of the GracefulShutdown packages\n");
 app.Run();
+return 0;

@@ -52,6 +52,16 @@ public static class GrpcGracefulShutdownBuilderExtensions
 
         services.AddGrpc();
         services.AddGrpcHealthChecks();
+
+        // Health calls are probes, not traffic: kubelet's grpc: probes and clients' health checks must not extend the wait.
+        services.PostConfigure<GracefulShutdownOptions>(static options =>
+        {
+            const string HealthPrefix = "/grpc.health.v1.Health/";
+            if (!options.TrafficWait.IgnoredPaths.Contains(HealthPrefix))
+            {
+                options.TrafficWait.IgnoredPaths = [.. options.TrafficWait.IgnoredPaths, HealthPrefix];
+            }
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<GrpcHealthChecksOptions>, LifecycleHealthServiceNames>());
         services.TryAddSingleton<StreamDrainInterceptor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GrpcServiceOptions>, AddStreamDrainInterceptor>());

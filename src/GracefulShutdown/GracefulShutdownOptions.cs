@@ -26,6 +26,9 @@ public class GracefulShutdownOptions
     /// <summary>Gets or sets what happens to long-lived connections (WebSockets, SignalR, server-sent events) when the traffic wait is over.</summary>
     public LongLivedConnectionOptions Connections { get; set; } = new();
 
+    /// <summary>Gets or sets how the application works with a proxy sidecar in its pod (a service mesh).</summary>
+    public SidecarOptions Sidecar { get; set; } = new();
+
     /// <summary>
     /// Gets or sets a port on which the library's endpoints answer; on every other port they do not exist.
     /// </summary>
@@ -157,11 +160,22 @@ public class TrafficWaitOptions
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool SkipOnLocalInterrupt { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets how long readiness keeps passing after the drain begins, so that a terminating pod stays <c>serving</c> for
+    /// kube-proxy's terminating-endpoint fallback and for load balancers that health-check it (see docs/terminating-endpoints-and-sidecars.md).
+    /// </summary>
+    /// <value>
+    /// The default value is zero: readiness fails as soon as the drain begins. A value of <see cref="Maximum"/> keeps it passing for the
+    /// whole traffic wait. Readiness always fails once the traffic wait has ended. Zero or more, at most <see cref="Maximum"/>.
+    /// </value>
+    public TimeSpan ReadinessFailureDelay { get; set; }
 }
 
 /// <summary>
-/// Who may call the preStop endpoint. With nothing configured only loopback callers may;
-/// kubelet calls from the node to the pod IP, so in Kubernetes set <see cref="GracefulShutdownOptions.ManagementPort"/> or <see cref="Token"/>.
+/// Who may call the preStop endpoint. kubelet calls from the node to the pod IP, so in Kubernetes set
+/// <see cref="GracefulShutdownOptions.ManagementPort"/> or <see cref="Token"/>: with neither, the endpoint refuses every caller
+/// inside Kubernetes (a same-pod proxy or mesh sidecar connects from loopback) and accepts only loopback callers outside it.
 /// </summary>
 public class PreStopOptions
 {
@@ -175,4 +189,53 @@ public class PreStopOptions
     /// <summary>Gets or sets the header that carries <see cref="Token"/>.</summary>
     /// <value>The default value is <c>X-PreStop-Token</c>.</value>
     public string TokenHeaderName { get; set; } = "X-PreStop-Token";
+
+    /// <summary>
+    /// Gets or sets whether loopback callers may call the preStop endpoint when neither <see cref="Token"/> nor
+    /// <see cref="GracefulShutdownOptions.ManagementPort"/> is set.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: allowed outside Kubernetes (local development), refused inside it, where
+    /// requests through a same-pod proxy (Istio's sidecar connects from 127.0.0.6, Linkerd's from 127.0.0.1) arrive from loopback.
+    /// <see langword="true"/> allows loopback inside Kubernetes too (<c>exec</c> hooks in images without a proxy);
+    /// <see langword="false"/> never allows it.
+    /// </value>
+    public bool? AllowLoopback { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long after <see cref="GracefulShutdownOptions.TerminationGracePeriod"/> a drain begun by the preStop
+    /// endpoint waits for SIGTERM before it stops the application itself: kubelet would have killed the pod by then, so the
+    /// call did not come from a termination, and a restart beats a replica stuck out of rotation.
+    /// </summary>
+    /// <value>The default value is 5 seconds. Zero or more.</value>
+    public TimeSpan SigTermMargin { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// A proxy sidecar in the pod (Istio, Linkerd): hold readiness until it is ready, and know how long it keeps serving after SIGTERM.
+/// </summary>
+public class SidecarOptions
+{
+    /// <summary>
+    /// Gets or sets the sidecar's readiness URL; when set, readiness (and the startup probe) wait until it answers 2xx.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/> (no such gate). Istio: <c>http://127.0.0.1:15021/healthz/ready</c>;
+    /// Linkerd: <c>http://127.0.0.1:4191/ready</c>. An absolute http or https URL.
+    /// </value>
+    public Uri? ReadyUrl { get; set; }
+
+    /// <summary>Gets or sets how often <see cref="ReadyUrl"/> is polled until it answers 2xx.</summary>
+    /// <value>The default value is 500 milliseconds. Greater than zero, at most 1 minute.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Gets or sets how long a classic (non-native) sidecar keeps serving after SIGTERM, e.g. Istio's <c>terminationDrainDuration</c>.
+    /// A start-up warning says when the part of the drain that runs after SIGTERM is longer.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: unknown, except that a <see cref="ReadyUrl"/> on Istio's port 15021 implies
+    /// Istio's default of 5 seconds. With a native sidecar (which outlives the app) set it to the grace period. Zero or more.
+    /// </value>
+    public TimeSpan? DrainDuration { get; set; }
 }

@@ -98,6 +98,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<IGracefulShutdownProbes>(static sp => sp.GetRequiredService<ProbeStatus>());
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton<PreStopEndpoint>();
+        services.TryAddSingleton<PreStopWatchdog>();
         services.TryAddSingleton<LifecycleEndpoints>();
         services.TryAddSingleton<EndpointStartupChecks>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GracefulShutdownStartupFilter>());

@@ -8,6 +8,7 @@ namespace GracefulShutdown.Eureka.Testing.Tests;
 /// A real third-party client, the npm package <c>eureka-js-client</c>, against the stand-in. Needs Node.js and npm
 /// on PATH; without them the test fails (it never skips silently). <c>js-client/</c> holds the script and lock file.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class JsClientTests
 {
     private static readonly TimeSpan s_npmTimeout = TimeSpan.FromMinutes(5);

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 namespace GracefulShutdown.IntegrationTests;
 
 /// <summary>Pooled keep-alive clients are told to reconnect elsewhere once the drain begins: HTTP/1.1 and HTTP/2.</summary>
+[Trait("Category", "Process")]
 [Collection(ProcessCollection.Name)]
 public sealed class ConnectionReuseTests
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
@@ -16,6 +17,8 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     public const int SIGQUIT = 3;
     public const int SIGTERM = 15;
 
+    private const string LibraryCategory = "GracefulShutdown";
+    private const string LifetimeCategory = "Microsoft.Hosting.Lifetime";
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
     private readonly Process _process;
     private readonly List<string> _lines = [];
@@ -30,7 +33,14 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Gets the first address the server listens on (read back from its log, so port 0 works).</summary>
     public Uri? BaseAddress { get; private set; }
+
+    /// <summary>Gets every address the server listens on, in the order Kestrel logged them (event 14 of Microsoft.Hosting.Lifetime).</summary>
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
+
+    /// <summary>Gets the management port's address when started with <see cref="StartWithManagementPortAsync"/>.</summary>
+    public Uri? ManagementAddress { get; private set; }
 
     public IReadOnlyList<string> Lines
     {
@@ -95,18 +105,46 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
         if (waitUntilListening)
         {
-            string line = await sample.WaitForLineAsync(l => l.Contains("Now listening on: ", StringComparison.Ordinal));
-            sample.BaseAddress = new Uri(ListeningRegex().Match(line).Groups[1].Value + "/");
-            if (!given.Contains("--Sample:UseLibrary=false"))
-            {
-                await sample.WaitForEventAsync(5, "Application is ready");
-            }
+            await sample.WaitUntilStartedAsync(useLibrary: !given.Contains("--Sample:UseLibrary=false"));
         }
 
         return sample;
     }
 
-    /// <summary>A free loopback port (for options such as the management port that need a fixed number).</summary>
+    /// <summary>
+    /// Starts the sample with <c>GracefulShutdown:ManagementPort</c> set: the app port is port 0, read back; the management
+    /// port has to be a number in the options before the server binds, so it is chosen free and, should another process take it
+    /// before the sample binds it, chosen again (the sample then exits with an <c>AddressInUseException</c>).
+    /// </summary>
+    public static async Task<SampleProcess> StartWithManagementPortAsync(IEnumerable<string>? arguments = null,
+        IDictionary<string, string>? environment = null)
+    {
+        const int Attempts = 5;
+        string[] given = arguments?.ToArray() ?? [];
+        for (int attempt = 1; ; attempt++)
+        {
+            int managementPort = FreePort();
+            SampleProcess sample = await StartAsync([.. given, $"--GracefulShutdown:ManagementPort={managementPort}"], environment,
+                urls: $"http://127.0.0.1:0;http://127.0.0.1:{managementPort}", waitUntilListening: false);
+            Task started = sample.WaitUntilStartedAsync(useLibrary: true);
+            if (await Task.WhenAny(started, sample._exited.Task) == sample._exited.Task && attempt < Attempts &&
+                sample.Output.Contains("AddressInUseException", StringComparison.Ordinal))
+            {
+                await sample.DisposeAsync();
+                continue;
+            }
+
+            await started;
+            sample.ManagementAddress = sample.Addresses.Single(a => a.Port == managementPort);
+            sample.BaseAddress = sample.Addresses.First(a => a.Port != managementPort);
+            return sample;
+        }
+    }
+
+    /// <summary>
+    /// A loopback port that was free a moment ago. Prefer port 0 and <see cref="Addresses"/>: another process can take this
+    /// port before the sample binds it. Only for options that need a number before the server starts.
+    /// </summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -136,15 +174,32 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         return WithContext(done.Task.WaitAsync(timeout ?? DefaultTimeout));
     }
 
-    /// <summary>Waits for a log line of the given event id, e.g. <c>[100]</c>, that contains <paramref name="text"/>.</summary>
+    /// <summary>
+    /// Waits for a log line of the library (a <c>GracefulShutdown*</c> category) with the given event id, e.g. 100, that contains
+    /// <paramref name="text"/> (a logged value such as a trigger or outcome, not message wording).
+    /// </summary>
     public Task<string> WaitForEventAsync(int eventId, string text = "") =>
-        WaitForLineAsync(l => l.Contains($"[{eventId}]", StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal));
+        WaitForLineAsync(l => IsLibraryEvent(l, eventId) && l.Contains(text, StringComparison.Ordinal));
 
-    public int CountEvents(int eventId) => Lines.Count(l => l.Contains($"[{eventId}]", StringComparison.Ordinal) && l.Contains("GracefulShutdown", StringComparison.Ordinal));
+    /// <summary>Waits for a log line of the given category (or a category below it) and event id.</summary>
+    public Task<string> WaitForEventAsync(string category, int eventId, TimeSpan? timeout = null) =>
+        WaitForLineAsync(l => IsEvent(l, category, eventId), timeout);
+
+    /// <summary>Whether the library logged the given event id in a line that contains <paramref name="text"/>.</summary>
+    public bool HasEvent(int eventId, string text = "") => Lines.Any(l => IsLibraryEvent(l, eventId) && l.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Whether a line of the given category (or a category below it) and event id was logged.</summary>
+    public bool HasEvent(string category, int eventId) => Lines.Any(l => IsEvent(l, category, eventId));
+
+    /// <summary>The log level (<c>info</c>, <c>warn</c>…) of the library's first line with the given event id, or null.</summary>
+    public string? EventLevel(int eventId) =>
+        Lines.Where(l => IsLibraryEvent(l, eventId)).Select(l => EventRegex().Match(l).Groups["level"].Value).FirstOrDefault();
+
+    public int CountEvents(int eventId) => Lines.Count(l => IsLibraryEvent(l, eventId));
 
     public void Signal(int signal)
     {
-        if (kill(_process.Id, signal) != 0)
+        if (Kill(_process.Id, signal) != 0)
         {
             throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
@@ -209,9 +264,36 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         _exited.TrySetResult(_process.ExitCode);
     }
 
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex ListeningRegex();
+    // The simple console formatter writes "<time> <level>: <category>[<event id>] <message>".
+    private static bool IsEvent(string line, string category, int eventId)
+    {
+        Match match = EventRegex().Match(line);
+        return match.Success && int.Parse(match.Groups["id"].ValueSpan, CultureInfo.InvariantCulture) == eventId &&
+            (match.Groups["category"].ValueSpan.Equals(category, StringComparison.Ordinal) ||
+             match.Groups["category"].ValueSpan.StartsWith(category + ".", StringComparison.Ordinal));
+    }
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int sig);
+    private static bool IsLibraryEvent(string line, int eventId) => IsEvent(line, LibraryCategory, eventId);
+
+    // Kestrel logs each bound address (event 14) before the host's "started" lines (event 0 of the same category); with the
+    // library, readiness (event 5) follows the warm-up requests.
+    private async Task WaitUntilStartedAsync(bool useLibrary)
+    {
+        await WaitForEventAsync(LifetimeCategory, 0);
+        Addresses = [.. Lines.Where(l => IsEvent(l, LifetimeCategory, 14)).Select(l => new Uri(AddressRegex().Match(l).Value + "/"))];
+        BaseAddress = Addresses[0];
+        if (useLibrary)
+        {
+            await WaitForEventAsync(5);
+        }
+    }
+
+    [GeneratedRegex(@"\b(?<level>trce|dbug|info|warn|fail|crit): (?<category>[^\s\[]+)\[(?<id>\d+)\]")]
+    private static partial Regex EventRegex();
+
+    [GeneratedRegex(@"https?://[^\s]+$")]
+    private static partial Regex AddressRegex();
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int sig);
 }

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace GracefulShutdown.IntegrationTests;
 
 /// <summary>The whole sequence with the sample as a real child process, real Kestrel on 127.0.0.1 and real signals.</summary>
+[Trait("Category", "Process")]
 [Collection(ProcessCollection.Name)]
 public sealed class ShutdownSequenceTests(ITestOutputHelper output)
 {
@@ -40,8 +41,8 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("worked 1500 ms\n", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[100] Drain started by SigTerm", StringComparison.Ordinal) && l.Contains("1 requests in flight", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[104] Server stopped", StringComparison.Ordinal));
+        Assert.Matches(@"\bSigTerm\b.*\b1\b", await app.WaitForEventAsync(100)); // trigger and in-flight count
+        Assert.True(app.HasEvent(104), app.Output);
         output.WriteLine($"SIGTERM to exit with a 1500 ms request in flight: {stopwatch.ElapsedMilliseconds} ms");
     }
 
@@ -58,8 +59,8 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         stopwatch.Stop();
 
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[106] Shutdown sequence complete", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102), app.Output); // whatever ended the wait
+        Assert.True(app.HasEvent(106), app.Output);
         output.WriteLine($"SIGTERM to exit, idle young replica (traffic wait minimum 300 ms, maximum 3 s): {stopwatch.ElapsedMilliseconds} ms");
     }
 
@@ -87,8 +88,8 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
 
         app.Signal(SampleProcess.SIGTERM);
         Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains(app.Lines, l => l.Contains("[101] SIGTERM received again", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedBySecondSignal)", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(101, "SIGTERM"), app.Output);
+        Assert.True(app.HasEvent(102, "(SkippedBySecondSignal)"), app.Output);
     }
 
     [Fact]
@@ -112,8 +113,8 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, root.StatusCode);
         Assert.True(root.Headers.ConnectionClose);
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[100] Drain started by PreStop", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[300] preStop hook called by 127.0.0.1", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(100, "PreStop"), app.Output);
+        Assert.True(app.HasEvent(300, "127.0.0.1"), app.Output);
         Assert.Equal(1, app.CountEvents(102));
         output.WriteLine($"SIGTERM to exit after the preStop wait: {stopwatch.ElapsedMilliseconds} ms");
     }
@@ -121,13 +122,9 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
     [Fact]
     public async Task PreStop_WithManagementPort_AnswersOnlyThere()
     {
-        int appPort = SampleProcess.FreePort();
-        int managementPort = SampleProcess.FreePort();
-        await using SampleProcess app = await SampleProcess.StartAsync(
-            [.. FastWait, $"--GracefulShutdown:ManagementPort={managementPort}"],
-            urls: $"http://127.0.0.1:{appPort};http://127.0.0.1:{managementPort}");
-        using HttpClient appClient = SampleProcess.CreateClient(new Uri($"http://127.0.0.1:{appPort}/"));
-        using HttpClient management = SampleProcess.CreateClient(new Uri($"http://127.0.0.1:{managementPort}/"));
+        await using SampleProcess app = await SampleProcess.StartWithManagementPortAsync(FastWait);
+        using HttpClient appClient = SampleProcess.CreateClient(app.BaseAddress!);
+        using HttpClient management = SampleProcess.CreateClient(app.ManagementAddress!);
 
         HttpResponseMessage preStopOnAppPort = await appClient.GetAsync("lifecycle/prestop");
         HttpResponseMessage readyOnAppPort = await appClient.GetAsync("health/ready");
@@ -160,7 +157,7 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
         Assert.Equal(HttpStatusCode.OK, readyStill.StatusCode);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
-        Assert.Contains(app.Lines, l => l.Contains("[301] preStop hook refused", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(301), app.Output);
         app.Signal(SampleProcess.SIGTERM);
         Assert.Equal(0, await app.WaitForExitAsync());
     }
@@ -173,7 +170,7 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         app.Signal(SampleProcess.SIGINT);
 
         Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedOnLocalInterrupt)", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102, "(SkippedOnLocalInterrupt)"), app.Output);
     }
 
     [Fact]
@@ -193,8 +190,8 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal(HttpStatusCode.OK, root.StatusCode);
         Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedBySecondSignal)", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[2]", StringComparison.Ordinal) && l.Contains("warn", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102, "(SkippedBySecondSignal)"), app.Output);
+        Assert.Equal("warn", app.EventLevel(2));
     }
 
     [Fact]
@@ -207,10 +204,10 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
         int exitCode = await app.WaitForExitAsync();
 
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[6] SIGTERM received while the application was starting", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(6, "SIGTERM"), app.Output);
         Assert.Contains(app.Lines, l => l.Contains("Sample: start-up work done", StringComparison.Ordinal));
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedNeverReady)", StringComparison.Ordinal));
-        Assert.DoesNotContain(app.Lines, l => l.Contains("[5] Application is ready", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102, "(SkippedNeverReady)"), app.Output);
+        Assert.False(app.HasEvent(5), app.Output);
     }
 
     [Fact]
@@ -249,11 +246,11 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
     public async Task WarmupRequests_AreServedBeforeTheAppTurnsReady()
     {
         await using SampleProcess app = await SampleProcess.StartAsync(FastWait);
-        await app.WaitForEventAsync(5, "Application is ready");
+        await app.WaitForEventAsync(5);
 
         List<string> lines = [.. app.Lines];
         int warmedUp = lines.FindIndex(l => l.Contains("Work of 0 ms started", StringComparison.Ordinal));
-        int ready = lines.FindIndex(l => l.Contains("[5] Application is ready", StringComparison.Ordinal));
+        int ready = lines.IndexOf(await app.WaitForEventAsync(5));
         Assert.True(warmedUp >= 0 && warmedUp < ready, string.Join('\n', lines));
         app.Signal(SampleProcess.SIGTERM);
         Assert.Equal(0, await app.WaitForExitAsync());
@@ -269,6 +266,6 @@ public sealed class ShutdownSequenceTests(ITestOutputHelper output)
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("GracefulShutdown:TrafficWait:Minimum (00:00:20) must not exceed GracefulShutdown:TrafficWait:Maximum (00:00:10)", app.Output);
-        Assert.DoesNotContain("Now listening", app.Output);
+        Assert.False(app.HasEvent("Microsoft.Hosting.Lifetime", 14), app.Output); // never listened
     }
 }

@@ -18,10 +18,11 @@ internal static partial class Log
         TimeSpan stopMargin, TimeSpan shutdownTimeout, TimeSpan terminationGracePeriod);
 
     [LoggerMessage(EventId = 2, EventName = "PreStopLoopbackOnly",
-        Message = "The preStop endpoint {PreStopPath} accepts only loopback callers. kubelet calls it from the node: set " +
+        Message = "The preStop endpoint {PreStopPath} {Access}. kubelet calls it from the node: set " +
         "GracefulShutdown:ManagementPort (a port the Service does not expose, also listed in the server URLs) or " +
-        "GracefulShutdown:PreStop:Token (sent from the manifest's httpGet.httpHeaders).")]
-    public static partial void PreStopLoopbackOnly(this ILogger logger, LogLevel level, string preStopPath);
+        "GracefulShutdown:PreStop:Token (sent from the manifest's httpGet.httpHeaders); " +
+        "GracefulShutdown:PreStop:AllowLoopback=true admits loopback callers (exec hooks in images without a same-pod proxy).")]
+    public static partial void PreStopLoopbackOnly(this ILogger logger, LogLevel level, string preStopPath, string access);
 
     [LoggerMessage(3, LogLevel.Debug, "Start-up gate '{GateName}' completed.", EventName = "StartupGateCompleted")]
     public static partial void StartupGateCompleted(this ILogger logger, string gateName);
@@ -53,6 +54,19 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "No http(s) address to send warm-up requests to ({Addresses}); skipped.", EventName = "WarmupSkipped")]
     public static partial void WarmupSkipped(this ILogger logger, string addresses);
 
+    [LoggerMessage(20, LogLevel.Warning,
+        "The sidecar keeps serving {SidecarDrainDuration} after SIGTERM ({Source}), but the drain after SIGTERM takes up to " +
+        "GracefulShutdown:DrainTimeout ({DrainTimeout}) + GracefulShutdown:StopMargin ({StopMargin}), plus the traffic wait when no preStop " +
+        "hook runs first: responses and stop-time calls after it would fail. Use a native sidecar (Kubernetes 1.29+), raise the sidecar's " +
+        "drain time (Istio: terminationDrainDuration, or EXIT_ON_ZERO_ACTIVE_CONNECTIONS), and set GracefulShutdown:Sidecar:DrainDuration to it.",
+        EventName = "SidecarDrainShorterThanDrain")]
+    public static partial void SidecarDrainShorterThanDrain(this ILogger logger, TimeSpan sidecarDrainDuration, string source, TimeSpan drainTimeout,
+        TimeSpan stopMargin);
+
+    [LoggerMessage(21, LogLevel.Information, "Sidecar ready: {ReadyUrl} answered {StatusCode} after {ElapsedSeconds:0.000} s.",
+        EventName = "SidecarReady")]
+    public static partial void SidecarReady(this ILogger logger, Uri readyUrl, int statusCode, double elapsedSeconds);
+
     [LoggerMessage(100, LogLevel.Information,
         "Drain started by {Trigger}: readiness answers 503 and the application keeps serving; {InFlight} requests in flight.",
         EventName = "DrainStarted")]
@@ -63,10 +77,10 @@ internal static partial class Log
 
     [LoggerMessage(102, LogLevel.Information,
         "Traffic wait ended ({Outcome}) after {ElapsedSeconds:0.000} s; {RequestCount} requests arrived during the wait. " +
-        "Rate before the drain ≥ {LowerRate:0.###}/s ({RecentRequests} requests in {RecentSeconds:0.#} s), so {ConclusiveSilenceSeconds:0.###} s of silence was conclusive.",
+        "Rate before the drain ≥ {LowerRate:0.###}/s ({RecentRequests} requests in {RecentSeconds:0.#} s); conclusive silence: {ConclusiveSilence}.",
         EventName = "TrafficWaitEnded")]
     public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount,
-        double lowerRate, double conclusiveSilenceSeconds, long recentRequests, double recentSeconds);
+        double lowerRate, string conclusiveSilence, long recentRequests, double recentSeconds);
 
     [LoggerMessage(109, LogLevel.Information,
         "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
@@ -130,6 +144,14 @@ internal static partial class Log
     [LoggerMessage(126, LogLevel.Warning, "Work still running at the drain deadline: {Work}. The host stops without waiting for it.",
         EventName = "WorkOutstanding")]
     public static partial void WorkOutstanding(this ILogger logger, string work);
+
+    [LoggerMessage(115, LogLevel.Warning,
+        "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +
+        "{TerminationGracePeriod} + GracefulShutdown:PreStop:SigTermMargin {SigTermMargin}): kubelet would have killed the pod by now, so " +
+        "the call was not part of a termination. Stopping the application rather than staying out of rotation.",
+        EventName = "PreStopNotFollowedBySigTerm")]
+    public static partial void PreStopNotFollowedBySigTerm(this ILogger logger, double elapsedSeconds, TimeSpan terminationGracePeriod,
+        TimeSpan sigTermMargin);
 
     [LoggerMessage(300, LogLevel.Information, "preStop hook called by {RemoteAddress} ({UserAgent}).", EventName = "PreStopReceived")]
     public static partial void PreStopReceived(this ILogger logger, string remoteAddress, string userAgent);

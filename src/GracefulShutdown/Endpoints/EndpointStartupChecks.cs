@@ -20,7 +20,11 @@ internal sealed class EndpointStartupChecks(
         GracefulShutdownOptions o = options.Value;
         if (o.ManagementPort is null && string.IsNullOrEmpty(o.PreStop.Token))
         {
-            logger.PreStopLoopbackOnly(kubernetes.IsKubernetes ? LogLevel.Warning : LogLevel.Information, o.Endpoints.PreStopPath);
+            bool loopback = PreStopEndpoint.LoopbackAllowed(o.PreStop, kubernetes);
+            logger.PreStopLoopbackOnly(kubernetes.IsKubernetes && o.PreStop.AllowLoopback != true ? LogLevel.Warning : LogLevel.Information,
+                o.Endpoints.PreStopPath, loopback ? "accepts only loopback callers" : kubernetes.IsKubernetes
+                    ? "refuses every caller: inside Kubernetes, loopback callers may be anyone behind a same-pod proxy or mesh sidecar"
+                    : "refuses every caller (GracefulShutdown:PreStop:AllowLoopback is false)");
         }
     }
 

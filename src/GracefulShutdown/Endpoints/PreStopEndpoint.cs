@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using GracefulShutdown.Diagnostics;
+using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -17,18 +18,38 @@ namespace GracefulShutdown.Endpoints;
 internal sealed class PreStopEndpoint
 {
     private readonly GracefulShutdownService _shutdown;
+    private readonly PreStopWatchdog _watchdog;
     private readonly GracefulShutdownOptions _options;
     private readonly ILogger _logger;
     private readonly byte[]? _token;
+    private readonly bool _loopbackAllowed;
+    private readonly string _refusal;
 
-    public PreStopEndpoint(GracefulShutdownService shutdown, IOptions<GracefulShutdownOptions> options, ILogger<PreStopEndpoint> logger)
+    public PreStopEndpoint(GracefulShutdownService shutdown, PreStopWatchdog watchdog, IOptions<GracefulShutdownOptions> options,
+        KubernetesEnvironment kubernetes, ILogger<PreStopEndpoint> logger)
     {
         _shutdown = shutdown;
+        _watchdog = watchdog;
         _options = options.Value;
         _logger = logger;
         _token = string.IsNullOrEmpty(_options.PreStop.Token) ? null : Encoding.UTF8.GetBytes(_options.PreStop.Token);
+        _loopbackAllowed = LoopbackAllowed(_options.PreStop, kubernetes);
+        _refusal = _loopbackAllowed
+            ? "only loopback callers may call it unless GracefulShutdown:ManagementPort or GracefulShutdown:PreStop:Token is set"
+            : kubernetes.IsKubernetes && _options.PreStop.AllowLoopback is null
+                ? "inside Kubernetes no caller may call it unless GracefulShutdown:ManagementPort or GracefulShutdown:PreStop:Token is set " +
+                  "(loopback callers may be anyone behind a same-pod proxy; GracefulShutdown:PreStop:AllowLoopback=true admits them)"
+                : "no caller may call it unless GracefulShutdown:ManagementPort or GracefulShutdown:PreStop:Token is set " +
+                  "(GracefulShutdown:PreStop:AllowLoopback is false)";
         Handler = HandleAsync;
     }
+
+    /// <summary>
+    /// Whether loopback callers may call preStop when neither a token nor a management port is set: outside Kubernetes by
+    /// default, never inside it unless allowed, because a same-pod proxy (a mesh sidecar) connects from loopback.
+    /// </summary>
+    public static bool LoopbackAllowed(PreStopOptions options, KubernetesEnvironment kubernetes) =>
+        options.AllowLoopback ?? !kubernetes.IsKubernetes;
 
     public RequestDelegate Handler { get; }
 
@@ -56,6 +77,12 @@ internal sealed class PreStopEndpoint
         }
 
         _logger.PreStopReceived(remote, context.Request.Headers.UserAgent.ToString());
+        if (_shutdown.BeginDrain(DrainTrigger.PreStop))
+        {
+            // SIGTERM normally follows; if it never does, the watchdog stops the application.
+            _watchdog.Arm();
+        }
+
         Task<TrafficWaitResult> trafficWait = _shutdown.DrainAndWaitAsync(DrainTrigger.PreStop);
         HttpResponse response = context.Response;
         EndpointResponses.SetNoCache(response.Headers);
@@ -122,8 +149,6 @@ internal sealed class PreStopEndpoint
             address = address.MapToIPv4();
         }
 
-        return address is not null && IPAddress.IsLoopback(address)
-            ? null
-            : "only loopback callers may call it unless GracefulShutdown:ManagementPort or GracefulShutdown:PreStop:Token is set";
+        return _loopbackAllowed && address is not null && IPAddress.IsLoopback(address) ? null : _refusal;
     }
 }

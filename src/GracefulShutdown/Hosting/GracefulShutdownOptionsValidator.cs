@@ -73,6 +73,15 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
                 $"{Prefix}TerminationGracePeriod together.");
         }
 
+        if (wait.ReadinessFailureDelay < TimeSpan.Zero || wait.ReadinessFailureDelay > wait.Maximum)
+        {
+            failures.Add($"{Prefix}TrafficWait:ReadinessFailureDelay ({wait.ReadinessFailureDelay}) must be between 00:00:00 and " +
+                $"{Prefix}TrafficWait:Maximum ({wait.Maximum}).");
+        }
+
+        NotNegative(failures, "PreStop:SigTermMargin", options.PreStop.SigTermMargin);
+        ValidateSidecar(failures, options.Sidecar);
+
         if (options.ManagementPort is int port && port is < 1 or > 65535)
         {
             failures.Add($"{Prefix}ManagementPort ({port}) must be between 1 and 65535.");
@@ -144,6 +153,24 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
         {
             failures.Add($"{Prefix}Connections:CloseTimeout ({closeTimeout}) must not exceed {Prefix}DrainTimeout ({options.DrainTimeout}) " +
                 $"minus {Prefix}DrainCancellationLead ({options.DrainCancellationLead}) = {room}: the close counts within the drain.");
+        }
+    }
+
+    private static void ValidateSidecar(List<string> failures, SidecarOptions sidecar)
+    {
+        if (sidecar.ReadyUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add($"{Prefix}Sidecar:ReadyUrl ('{url.OriginalString}') must be an absolute http or https URL, e.g. http://127.0.0.1:15021/healthz/ready.");
+        }
+
+        if (sidecar.PollInterval <= TimeSpan.Zero || sidecar.PollInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{Prefix}Sidecar:PollInterval ({sidecar.PollInterval}) must be greater than zero and at most 00:01:00.");
+        }
+
+        if (sidecar.DrainDuration is TimeSpan drain)
+        {
+            NotNegative(failures, "Sidecar:DrainDuration", drain);
         }
     }
 

@@ -184,10 +184,10 @@ internal sealed class TrafficWait : IDisposable
     private void Report(TrafficWaitResult result)
     {
         long start = _start;
-        _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate,
-            result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds,
-            result.Before.RecentRequests, result.Before.RecentSeconds);
         double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
+        string conclusiveText = double.IsInfinity(conclusive) ? "none (no traffic seen)" : conclusive.ToString("0.### 's'", CultureInfo.InvariantCulture);
+        _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate, conclusiveText,
+            result.Before.RecentRequests, result.Before.RecentSeconds);
         long lastArrival = _requests.LastArrivalWhileDraining;
         ShutdownFacts facts = _report.Facts;
         facts.WaitOutcome = result.Outcome.ToString();
@@ -196,7 +196,7 @@ internal sealed class TrafficWait : IDisposable
         facts.ConclusiveSilenceSeconds = conclusive;
         facts.LastArrivalSeconds = lastArrival == 0 ? -1 : _time.GetElapsedTime(start, lastArrival).TotalSeconds;
         _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
-            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {(double.IsInfinity(conclusive) ? "none" : conclusive.ToString("0.###' s'", CultureInfo.InvariantCulture))}"));
+            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {conclusiveText}"));
 
         IReadOnlyList<LateCaller> callers = _requests.LateCallers.Snapshot(start, _time);
         if (callers.Count > 0)

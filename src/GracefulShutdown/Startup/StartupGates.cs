@@ -2,6 +2,7 @@ using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Lifecycle;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Startup;
 
@@ -13,11 +14,16 @@ internal sealed class StartupGates(
     IEnumerable<StartupGate> gates,
     LifecycleState state,
     IServiceProvider services,
+    IOptions<GracefulShutdownOptions> options,
     ILogger<StartupGates> logger) : IHostedLifecycleService
 {
-    private readonly StartupGate[] _gates = [.. gates];
+    private readonly StartupGate[] _gates = SidecarGate.Create(options.Value.Sidecar) is StartupGate sidecar ? [sidecar, .. gates] : [.. gates];
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        SidecarGate.WarnIfSidecarStopsFirst(options.Value, logger);
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
