@@ -166,8 +166,18 @@ namespace GracefulShutdown.GrpcRollout
 
         public object Describe() => new
         {
-            Modes, Variants, Rounds, Replicas, Rate, Workers, LagSeconds = Lag.TotalSeconds, GraceSeconds = Grace.TotalSeconds,
-            SettleSeconds = Settle.TotalSeconds, Probes, AppArgs, Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+            Modes,
+            Variants,
+            Rounds,
+            Replicas,
+            Rate,
+            Workers,
+            LagSeconds = Lag.TotalSeconds,
+            GraceSeconds = Grace.TotalSeconds,
+            SettleSeconds = Settle.TotalSeconds,
+            Probes,
+            AppArgs,
+            Machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
         };
 
         private static string FindRepo()
