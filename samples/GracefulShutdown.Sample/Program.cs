@@ -1,4 +1,5 @@
 using GracefulShutdown;
+using GracefulShutdown.Sample;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +18,13 @@ if (useLibrary)
             await Task.Delay(warmupMs, cancellationToken);
         });
 }
+
+// Long-lived connections: a WebSocket echo, server-sent events, a long poll and a SignalR hub (see LongLivedEndpoints.cs).
+builder.Services.AddSignalR();
+
+// A message consumer that finishes the message in hand before the host stops (see OrdersConsumer.cs).
+builder.Services.AddSingleton<OrderQueue>();
+builder.Services.AddHostedService<OrdersConsumer>();
 
 var app = builder.Build();
 
@@ -61,6 +69,21 @@ app.MapGet("/work", async (string? ms, HttpContext context) =>
     }
 
     return Results.Text($"worked {duration} ms\n");
+});
+
+app.UseWebSockets();
+app.MapLongLivedEndpoints();
+
+// POST /orders?ms=N queues an order that takes N ms to handle.
+app.MapPost("/orders", (string? ms, OrderQueue queue) =>
+{
+    if (ms is null || !int.TryParse(ms, out int duration) || duration is < 0 or > 600_000)
+    {
+        return Results.Problem($"Query parameter 'ms' must be a whole number of milliseconds from 0 to 600000; it was '{ms}'.",
+            statusCode: StatusCodes.Status400BadRequest);
+    }
+
+    return Results.Accepted(value: new { id = queue.Enqueue(duration) });
 });
 
 app.Run();

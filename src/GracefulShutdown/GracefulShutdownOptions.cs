@@ -23,6 +23,9 @@ public class GracefulShutdownOptions
     /// <summary>Gets or sets who may call the preStop endpoint.</summary>
     public PreStopOptions PreStop { get; set; } = new();
 
+    /// <summary>Gets or sets what happens to long-lived connections (WebSockets, SignalR, server-sent events) when the traffic wait is over.</summary>
+    public LongLivedConnectionOptions Connections { get; set; } = new();
+
     /// <summary>Gets or sets how the application works with a proxy sidecar in its pod (a service mesh).</summary>
     public SidecarOptions Sidecar { get; set; } = new();
 
@@ -37,7 +40,9 @@ public class GracefulShutdownOptions
     public int? ManagementPort { get; set; }
 
     /// <summary>
-    /// Gets or sets how long in-flight requests have to finish once the server stops accepting connections; then they are aborted.
+    /// Gets or sets how long the drain lasts at most once the traffic wait is over: long-lived connections close first
+    /// (<see cref="LongLivedConnectionOptions.CloseTimeout"/> at most), then the server stops accepting connections and in-flight
+    /// requests have the rest of it to finish; then they are aborted.
     /// </summary>
     /// <value>The default value is 10 seconds. Greater than zero.</value>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);

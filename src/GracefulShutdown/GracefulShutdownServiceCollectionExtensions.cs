@@ -1,10 +1,12 @@
 using GracefulShutdown;
+using GracefulShutdown.Connections;
 using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Endpoints;
 using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
 using GracefulShutdown.Signals;
 using GracefulShutdown.Startup;
+using GracefulShutdown.Work;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -81,6 +83,16 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<GracefulShutdownService>();
         services.TryAddSingleton<IGracefulShutdown>(static sp => sp.GetRequiredService<GracefulShutdownService>());
 
+        // Long-lived connections and work in progress: closed and waited for between the traffic wait and the server drain.
+        services.TryAddSingleton<WebSocketRegistry>();
+        services.TryAddSingleton<LongLivedConnectionCloser>();
+        services.TryAddSingleton<WorkTracker>();
+        services.TryAddSingleton<WorkDrain>();
+
+        // Signals: the host stops once the wait is over, so ApplicationStopping fires after it.
+        services.TryAddSingleton<DeferredStop>();
+        DeferHostLifetimeStop(services);
+
         // Endpoints.
         services.TryAddSingleton<ProbeStatus>();
         services.TryAddSingleton<IGracefulShutdownProbes>(static sp => sp.GetRequiredService<ProbeStatus>());
@@ -97,6 +109,23 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownSequence>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupGates>());
         return true;
+    }
+
+    /// <summary>
+    /// The host's lifetime (ConsoleLifetime) answers SIGTERM, SIGINT and SIGQUIT with <c>StopApplication()</c>, which fires
+    /// ApplicationStopping at once: SignalR would close its connections while load balancers still route here. Built with an
+    /// application lifetime whose <c>StopApplication()</c> defers to the library, it stops the host after the traffic wait.
+    /// A lifetime registered after this call, or by a factory, keeps .NET's behaviour.
+    /// </summary>
+    private static void DeferHostLifetimeStop(IServiceCollection services)
+    {
+        ServiceDescriptor? descriptor = services.LastOrDefault(static d => d.ServiceType == typeof(IHostLifetime));
+        if (descriptor is { IsKeyedService: false, Lifetime: ServiceLifetime.Singleton, ImplementationType: Type type } &&
+            type.GetConstructors().Any(static c => c.GetParameters().Any(static p => p.ParameterType == typeof(IHostApplicationLifetime))))
+        {
+            services.AddSingleton<IHostLifetime>(sp => (IHostLifetime)ActivatorUtilities.CreateInstance(sp, type,
+                new DeferringApplicationLifetime(sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<DeferredStop>())));
+        }
     }
 
     /// <summary>

@@ -51,4 +51,18 @@ public interface IGracefulShutdown
     /// It does not stop the host: call <c>IHostApplicationLifetime.StopApplication()</c> afterwards (the wait is not repeated).
     /// </remarks>
     Task DrainAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Marks the start of a unit of non-HTTP work (a message being handled, a job step) that the stop should wait for.
+    /// Dispose the result when the unit is done.
+    /// </summary>
+    /// <param name="name">What the work is, e.g. <c>orders</c>; the log names the work still running at the drain deadline.</param>
+    /// <returns>A scope that ends the unit of work when disposed (disposing it twice is harmless).</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is <see langword="null"/>, empty or white space.</exception>
+    /// <remarks>
+    /// The host's stop waits, during the server drain and at most until the drain timeout, until no unit of work is running; then
+    /// hosted services stop (a <c>BackgroundService</c>'s stopping token fires). A consumer should stop taking new work when
+    /// <see cref="DrainStarted"/> fires, finish the unit in hand, and may watch <see cref="DrainDeadline"/> to give up in time.
+    /// </remarks>
+    IDisposable BeginWork(string name);
 }

@@ -125,6 +125,8 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
         return Task.CompletedTask;
     }
 
+    public IDisposable BeginWork(string name) => throw new NotSupportedException("The Eureka add-on begins no work.");
+
     public void Dispose() => _drain.Dispose();
 }
 

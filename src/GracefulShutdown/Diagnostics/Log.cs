@@ -5,7 +5,7 @@ namespace GracefulShutdown.Diagnostics;
 
 /// <summary>
 /// Every log line of the library. Event ids are a public contract (dashboards and alerts key on them):
-/// 1–99 start-up, 100–199 drain (120–139 long-lived connections), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC.
+/// 1–99 start-up, 100–199 drain (120–139 long-lived connections and work in progress), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC.
 /// Never renumber; EventName is explicit so renames do not change it.
 /// </summary>
 internal static partial class Log
@@ -115,6 +115,35 @@ internal static partial class Log
         "Requests were still arriving {SinceLastRequestSeconds:0.000} s before the traffic wait's maximum ({Maximum}) ran out; " +
         "raise GracefulShutdown:TrafficWait:Maximum above your load balancers' propagation time.", EventName = "TrafficWaitMaximumReached")]
     public static partial void TrafficWaitMaximumReached(this ILogger logger, double sinceLastRequestSeconds, TimeSpan maximum);
+
+    [LoggerMessage(120, LogLevel.Information,
+        "Closing {Count} WebSockets with 1001 (going away) over {CloseWindow}; {OptedOut} are left to their endpoints.",
+        EventName = "ClosingWebSockets")]
+    public static partial void ClosingWebSockets(this ILogger logger, int count, int optedOut, TimeSpan closeWindow);
+
+    [LoggerMessage(121, LogLevel.Information, "{Count} WebSockets closed cleanly; the close took {ElapsedSeconds:0.000} s.",
+        EventName = "WebSocketsClosed")]
+    public static partial void WebSocketsClosed(this ILogger logger, int count, double elapsedSeconds);
+
+    [LoggerMessage(122, LogLevel.Warning,
+        "{Count} WebSockets had not finished their closing handshake {CloseTimeout} after the close began (GracefulShutdown:Connections:CloseTimeout); aborted.",
+        EventName = "WebSocketsAborted")]
+    public static partial void WebSocketsAborted(this ILogger logger, int count, TimeSpan closeTimeout);
+
+    [LoggerMessage(123, LogLevel.Debug, "Closing a WebSocket failed: {Reason}.", EventName = "WebSocketCloseFailed")]
+    public static partial void WebSocketCloseFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(124, LogLevel.Information,
+        "Traffic wait over and long-lived connections closed: stopping the host now (ApplicationStopping, then the server drain).",
+        EventName = "StoppingHost")]
+    public static partial void StoppingHost(this ILogger logger);
+
+    [LoggerMessage(125, LogLevel.Information, "Waiting for work in progress to finish: {Work}.", EventName = "WaitingForWork")]
+    public static partial void WaitingForWork(this ILogger logger, string work);
+
+    [LoggerMessage(126, LogLevel.Warning, "Work still running at the drain deadline: {Work}. The host stops without waiting for it.",
+        EventName = "WorkOutstanding")]
+    public static partial void WorkOutstanding(this ILogger logger, string work);
 
     [LoggerMessage(115, LogLevel.Warning,
         "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +

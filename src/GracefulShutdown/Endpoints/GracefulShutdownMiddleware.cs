@@ -1,3 +1,4 @@
+using GracefulShutdown.Connections;
 using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -9,6 +10,7 @@ namespace GracefulShutdown.Endpoints;
 /// <summary>
 /// Put first in the pipeline by <see cref="GracefulShutdownStartupFilter"/>: answers the library's endpoints (unless the app
 /// mapped them as routes), counts the app's in-flight requests, and while draining closes each connection after its response.
+/// For upgrade requests only, it records the WebSocket the app accepts (see <see cref="WebSocketTracking"/>).
 /// </summary>
 /// <remarks>This is the per-request hot path: it must not allocate.</remarks>
 internal sealed class GracefulShutdownMiddleware
@@ -26,10 +28,11 @@ internal sealed class GracefulShutdownMiddleware
     private readonly IServiceProvider _services;
     private readonly bool _closeWhileDraining;
     private readonly string[] _ignoredPaths;
+    private readonly WebSocketRegistry? _webSockets;
     private int _appMappedEndpoints = -1;
 
     public GracefulShutdownMiddleware(RequestDelegate next, LifecycleState state, RequestTracker requests, LifecycleEndpoints endpoints,
-        IServiceProvider services)
+        WebSocketRegistry webSockets, IServiceProvider services)
     {
         _next = next;
         _state = state;
@@ -38,6 +41,7 @@ internal sealed class GracefulShutdownMiddleware
         _services = services;
         _closeWhileDraining = endpoints.Options.CloseConnectionsWhileDraining;
         _ignoredPaths = endpoints.Options.TrafficWait.IgnoredPaths;
+        _webSockets = endpoints.Options.Connections.CloseWebSockets ? webSockets : null;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -73,7 +77,30 @@ internal sealed class GracefulShutdownMiddleware
         // with the singleton as its state allocates nothing: Kestrel reuses its per-connection callback stack, whereas
         // awaiting the app's task here would box a state machine for every asynchronous request.
         context.Response.OnCompleted(s_onCompleted, _requests);
+        if (_webSockets is not null && WebSocketTracking.IsUpgrade(context))
+        {
+            return InvokeUpgradeAsync(context, _webSockets);
+        }
+
         return _next(context);
+    }
+
+    /// <summary>Upgrade requests only (WebSockets): records the socket the app accepts, so that it can be closed in time.</summary>
+    private async Task InvokeUpgradeAsync(HttpContext context, WebSocketRegistry webSockets)
+    {
+        var tracking = new WebSocketTracking(context, webSockets);
+        tracking.Install();
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (tracking.Socket is { } socket)
+            {
+                webSockets.Remove(socket);
+            }
+        }
     }
 
     private bool IsIgnored(string? path)

@@ -61,6 +61,8 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
             failures.Add($"{Prefix}DrainCancellationLead ({options.DrainCancellationLead}) must be less than {Prefix}DrainTimeout ({options.DrainTimeout}).");
         }
 
+        ValidateConnections(failures, options);
+
         TimeSpan budget = wait.Maximum + options.DrainTimeout + options.StopMargin;
         if (budget > options.TerminationGracePeriod)
         {
@@ -127,6 +129,30 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
             {
                 failures.Add($"{string.Join(" and ", group.Select(static p => Prefix + p.Key))} are all '{group.Key}'; each endpoint needs its own path.");
             }
+        }
+    }
+
+    private static void ValidateConnections(List<string> failures, GracefulShutdownOptions options)
+    {
+        LongLivedConnectionOptions connections = options.Connections;
+        NotNegative(failures, "Connections:CloseWindow", connections.CloseWindow);
+        if (connections.CloseTimeout is not TimeSpan closeTimeout)
+        {
+            return;
+        }
+
+        Positive(failures, "Connections:CloseTimeout", closeTimeout);
+        if (connections.CloseWindow > closeTimeout)
+        {
+            failures.Add($"{Prefix}Connections:CloseWindow ({connections.CloseWindow}) must not exceed {Prefix}Connections:CloseTimeout ({closeTimeout}).");
+        }
+
+        // The close counts within the drain: the server drain must still get at least the cancellation lead.
+        TimeSpan room = options.DrainTimeout - options.DrainCancellationLead;
+        if (closeTimeout > room && room > TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}Connections:CloseTimeout ({closeTimeout}) must not exceed {Prefix}DrainTimeout ({options.DrainTimeout}) " +
+                $"minus {Prefix}DrainCancellationLead ({options.DrainCancellationLead}) = {room}: the close counts within the drain.");
         }
     }
 

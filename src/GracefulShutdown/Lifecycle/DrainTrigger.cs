@@ -10,6 +10,9 @@ internal enum DrainTrigger
     StopApplication,
     DrainAsync,
     SignalDuringStartup,
+
+    /// <summary>The host's lifetime (ConsoleLifetime: a signal) asked the application to stop.</summary>
+    HostLifetime,
 }
 
 /// <summary>Why the traffic wait ended.</summary>

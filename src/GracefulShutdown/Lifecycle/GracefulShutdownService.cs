@@ -1,10 +1,13 @@
+using GracefulShutdown.Work;
+
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
 /// The library's public face (<see cref="IGracefulShutdown"/>) and the one entry point for every trigger: preStop, signals,
 /// <c>StopApplication</c> and <see cref="DrainAsync"/> all begin the same drain and share the same traffic wait.
 /// </summary>
-internal sealed class GracefulShutdownService(LifecycleState state, RequestTracker requests, TrafficWait trafficWait) : IGracefulShutdown
+internal sealed class GracefulShutdownService(LifecycleState state, RequestTracker requests, TrafficWait trafficWait, WorkTracker work)
+    : IGracefulShutdown
 {
     public GracefulShutdownPhase Phase => state.Phase;
 
@@ -28,4 +31,6 @@ internal sealed class GracefulShutdownService(LifecycleState state, RequestTrack
 
     public Task DrainAsync(CancellationToken cancellationToken = default) =>
         DrainAndWaitAsync(DrainTrigger.DrainAsync).WaitAsync(cancellationToken);
+
+    public IDisposable BeginWork(string name) => work.Begin(name);
 }

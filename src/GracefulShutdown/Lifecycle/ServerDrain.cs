@@ -10,8 +10,8 @@ namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
 /// Stops the server with the library's own deadline rather than the remainder of the host's shared <c>ShutdownTimeout</c>,
-/// so that in-flight requests get exactly <c>DrainTimeout</c> however long the traffic wait took. The host's own later
-/// <c>IServer.StopAsync</c> call then finds the server stopped.
+/// so that the drain gets exactly <c>DrainTimeout</c> however long the traffic wait took (less what closing long-lived
+/// connections used of it). The host's own later <c>IServer.StopAsync</c> call then finds the server stopped.
 /// </summary>
 internal sealed class ServerDrain
 {
@@ -42,11 +42,14 @@ internal sealed class ServerDrain
             "Requests still in flight when the drain timeout aborted them.");
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <param name="spent">The part of the drain timeout already used (closing long-lived connections).</param>
+    /// <param name="cancellationToken">The host's stop token.</param>
+    public async Task RunAsync(TimeSpan spent, CancellationToken cancellationToken)
     {
-        _state.EnterStopping(_options.DrainTimeout - _options.DrainCancellationLead);
+        TimeSpan remaining = Max(TimeSpan.Zero, _options.DrainTimeout - spent);
+        _state.EnterStopping(Max(TimeSpan.Zero, remaining - _options.DrainCancellationLead));
         long inFlight = _requests.InFlight;
-        _logger.ServerDrainStarted(inFlight, _options.DrainTimeout);
+        _logger.ServerDrainStarted(inFlight, remaining);
         _report.Facts.InFlightAtServerDrain = inFlight;
         _report.Add("server", string.Create(CultureInfo.InvariantCulture, $"stopped accepting connections, {inFlight} requests in flight"));
 
@@ -58,7 +61,7 @@ internal sealed class ServerDrain
 
         long start = _time.GetTimestamp();
         long inFlightAtDeadline = -1;
-        using var deadline = new CancellationTokenSource(_options.DrainTimeout, _time);
+        using var deadline = new CancellationTokenSource(remaining, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         using (linked.Token.Register(() => Interlocked.Exchange(ref inFlightAtDeadline, _requests.InFlight)))
         {
@@ -88,4 +91,6 @@ internal sealed class ServerDrain
             _logger.ServerDrainCompleted(elapsed);
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -1,5 +1,7 @@
+using GracefulShutdown.Connections;
 using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Endpoints;
+using GracefulShutdown.Work;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,12 +10,16 @@ namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
 /// Runs the shutdown sequence in the host's <see cref="StoppingAsync"/>: it is the only host phase before the server stops
-/// (the web host registers the server last, so it stops before any <c>StopAsync</c>).
+/// (the web host registers the server last, so it stops before any <c>StopAsync</c>). For a signal or preStop the traffic wait
+/// and the close of long-lived connections are over by then (ApplicationStopping fires after them); for the app's own
+/// <c>StopApplication()</c> they run here.
 /// </summary>
 internal sealed class ShutdownSequence(
     GracefulShutdownService shutdown,
     LifecycleState state,
     ServerDrain serverDrain,
+    LongLivedConnectionCloser connections,
+    WorkDrain work,
     ShutdownReport report,
     EndpointStartupChecks endpointChecks,
     IOptions<GracefulShutdownOptions> options,
@@ -38,11 +44,18 @@ internal sealed class ShutdownSequence(
         return Task.CompletedTask;
     }
 
-    /// <summary>Trigger (if nothing else did) → traffic wait → server drain.</summary>
+    /// <summary>
+    /// Trigger (if nothing else did) → traffic wait → long-lived connections closed → server drain, with work in progress
+    /// waited for alongside; the close counts within the drain timeout.
+    /// </summary>
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         await shutdown.DrainAndWaitAsync(DrainTrigger.StopApplication).WaitAsync(cancellationToken).ConfigureAwait(false);
-        await serverDrain.RunAsync(cancellationToken).ConfigureAwait(false);
+        await connections.CloseAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        TimeSpan spent = connections.Elapsed;
+        await Task.WhenAll(
+            serverDrain.RunAsync(spent, cancellationToken),
+            work.WaitAsync(options.Value.DrainTimeout - spent, cancellationToken)).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

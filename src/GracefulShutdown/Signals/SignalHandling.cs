@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace GracefulShutdown.Signals;
 
 /// <summary>
-/// The signal policy while the host runs: the first SIGTERM, SIGINT or SIGQUIT begins the drain and stops the host; a second
+/// The signal policy while the host runs: the first SIGTERM, SIGINT or SIGQUIT begins the drain and stops the host after the
+/// traffic wait (<see cref="DeferredStop"/>, so ApplicationStopping fires once balancers have stopped routing here); a second
 /// one skips the rest of the traffic wait; Ctrl+C outside Kubernetes skips it at once. A signal received during start-up
 /// (see <see cref="ProcessSignals"/>) stops the host as soon as it has started, without ever becoming ready.
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
     private readonly GracefulShutdownService _shutdown;
     private readonly TrafficWait _trafficWait;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly DeferredStop _deferredStop;
     private readonly bool _skipWaitOnInterrupt;
     private readonly ILogger _logger;
     private int _signalCount;
@@ -25,11 +27,12 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
     private CancellationTokenRegistration _stopWhenStarted;
 
     public SignalHandling(GracefulShutdownService shutdown, TrafficWait trafficWait, IHostApplicationLifetime lifetime,
-        IOptions<GracefulShutdownOptions> options, KubernetesEnvironment kubernetes, ILogger<SignalHandling> logger)
+        DeferredStop deferredStop, IOptions<GracefulShutdownOptions> options, KubernetesEnvironment kubernetes, ILogger<SignalHandling> logger)
     {
         _shutdown = shutdown;
         _trafficWait = trafficWait;
         _lifetime = lifetime;
+        _deferredStop = deferredStop;
         _skipWaitOnInterrupt = options.Value.TrafficWait.SkipOnLocalInterrupt && !kubernetes.IsKubernetes;
         _logger = logger;
     }
@@ -65,7 +68,8 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
     /// <summary>Handles a signal delivered while the host runs.</summary>
     internal void OnSignal(PosixSignalContext context)
     {
-        // Whatever IHostLifetime is in use, a signal stops the host: the library owns the sequence from here.
+        // Whatever IHostLifetime is in use, a signal stops the host once the traffic wait is over and long-lived connections
+        // are closed: the library owns the sequence from here.
         context.Cancel = true;
         if (Interlocked.Increment(ref _signalCount) > 1)
         {
@@ -86,7 +90,7 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
             _trafficWait.Skip(TrafficWaitOutcome.SkippedOnLocalInterrupt);
         }
 
-        _lifetime.StopApplication();
+        _deferredStop.Request(DrainTrigger.HostLifetime);
     }
 
     internal static string Name(PosixSignal signal) => signal switch

@@ -1,3 +1,4 @@
+using GracefulShutdown.Connections;
 using GracefulShutdown.Endpoints;
 using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Http;
@@ -52,7 +53,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     [Fact]
     public void InvokeAsync_AppRequest_AllocatesNothing()
     {
-        var middleware = new GracefulShutdownMiddleware(static _ => Task.CompletedTask, _state, _requests, _endpoints, _provider);
+        var middleware = new GracefulShutdownMiddleware(static _ => Task.CompletedTask, _state, _requests, _endpoints, new WebSocketRegistry(), _provider);
         DefaultHttpContext context = Request("/api/orders");
         var response = (ServerLikeResponseFeature)context.Features.Get<IHttpResponseFeature>()!;
         for (int i = 0; i < 100; i++)
@@ -78,7 +79,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     public async Task InvokeAsync_AsynchronousRequest_CountsItInFlightUntilTheResponseCompletes()
     {
         var release = new TaskCompletionSource();
-        var middleware = new GracefulShutdownMiddleware(_ => release.Task, _state, _requests, _endpoints, _provider);
+        var middleware = new GracefulShutdownMiddleware(_ => release.Task, _state, _requests, _endpoints, new WebSocketRegistry(), _provider);
         DefaultHttpContext context = Request("/slow");
 
         Task request = middleware.InvokeAsync(context);
@@ -94,7 +95,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     [Fact]
     public async Task InvokeAsync_RequestThrows_CountsItDoneWhenTheServerCompletesIt()
     {
-        var middleware = new GracefulShutdownMiddleware(_ => throw new InvalidOperationException("boom"), _state, _requests, _endpoints, _provider);
+        var middleware = new GracefulShutdownMiddleware(_ => throw new InvalidOperationException("boom"), _state, _requests, _endpoints, new WebSocketRegistry(), _provider);
         DefaultHttpContext context = Request("/");
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => middleware.InvokeAsync(context));
@@ -107,7 +108,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     public void InvokeAsync_ProbeRequest_IsNotCountedAndNeverReachesTheApp()
     {
         bool reachedApp = false;
-        var middleware = new GracefulShutdownMiddleware(_ => { reachedApp = true; return Task.CompletedTask; }, _state, _requests, _endpoints, _provider);
+        var middleware = new GracefulShutdownMiddleware(_ => { reachedApp = true; return Task.CompletedTask; }, _state, _requests, _endpoints, new WebSocketRegistry(), _provider);
         DefaultHttpContext context = Request("/health/ready");
 
         CompletedSynchronously(middleware.InvokeAsync(context));
@@ -120,7 +121,7 @@ public sealed class GracefulShutdownMiddlewareTests : IDisposable
     [Fact]
     public void InvokeAsync_WhileDraining_ClosesTheConnection()
     {
-        var middleware = new GracefulShutdownMiddleware(static _ => Task.CompletedTask, _state, _requests, _endpoints, _provider);
+        var middleware = new GracefulShutdownMiddleware(static _ => Task.CompletedTask, _state, _requests, _endpoints, new WebSocketRegistry(), _provider);
         _shutdown.BeginDrain(DrainTrigger.PreStop);
         DefaultHttpContext context = Request("/");
 
