@@ -13,7 +13,7 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work";
 trap cleanup EXIT
 fail() { echo "package smoke: $*" >&2; exit 1; }
 
-packages=(GracefulShutdown GracefulShutdown.Eureka)
+packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc)
 for id in "${packages[@]}"; do
   dotnet pack "src/$id/$id.csproj" -c Release -o build/feed -p:Version="$version" --nologo -v q
 done

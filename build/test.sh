@@ -66,6 +66,11 @@ if [ "$fast" = false ] && [ -x build/rollout/run.sh ]; then
   if ./build/rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
 fi
 
+# WebSocket and SignalR clients through the rolling update: exits 1 on a lost message or call, or a close other than 1001.
+if [ "$fast" = false ] && [ -x build/rollout/longlived.sh ]; then
+  if ROLLOUT_SKIP_BUILD=1 ./build/rollout/longlived.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
+fi
+
 # The gRPC rolling update (HAProxy in HTTP/2 mode and client-side round robin), library only: exits 1 on any failed call.
 if [ "$fast" = false ] && [ -x build/grpc-rollout/run.sh ]; then
   if ROLLOUT_SKIP_BUILD=1 ./build/grpc-rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi

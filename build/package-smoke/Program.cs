@@ -26,9 +26,12 @@ if (args is ["--check-types", .. var assemblies])
 }
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddGracefulShutdown().AddEureka(); // Eureka stays off: eureka:client:serviceUrl is not set
+builder.Services.AddGracefulShutdown()
+    .AddEureka() // Eureka stays off: eureka:client:serviceUrl is not set
+    .AddGrpc();
 
 var app = builder.Build();
 app.MapGet("/", () => "consumer of the GracefulShutdown packages\n");
+app.MapGrpcHealthChecksService();
 app.Run();
 return 0;
