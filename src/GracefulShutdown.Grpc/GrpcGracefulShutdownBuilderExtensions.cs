@@ -1,11 +1,13 @@
 using GracefulShutdown;
 using GracefulShutdown.Grpc;
-using GracefulShutdown.Grpc.Internal;
 using Grpc.AspNetCore.HealthChecks;
 using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using GracefulShutdown.Grpc.Health;
+using GracefulShutdown.Grpc.Hosting;
+using GracefulShutdown.Grpc.Streams;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,4 @@
-using GracefulShutdown.Grpc.Internal;
+using GracefulShutdown.Grpc.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Grpc.Tests;

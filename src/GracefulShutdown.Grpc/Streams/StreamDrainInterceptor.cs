@@ -3,8 +3,9 @@ using Grpc.Core.Interceptors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using GracefulShutdown.Grpc.Diagnostics;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Streams;
 
 /// <summary>
 /// Ends server-streaming and duplex calls with UNAVAILABLE when the traffic wait is over, so that their clients retry on

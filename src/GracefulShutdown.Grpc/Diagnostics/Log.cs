@@ -1,7 +1,7 @@
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Diagnostics;
 
 /// <summary>
 /// Every log line of the gRPC add-on. Event ids 400–449 are reserved for it by the core library's numbering

@@ -1,6 +1,6 @@
 using Grpc.AspNetCore.Server;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Streams;
 
 /// <summary>Puts <see cref="StreamDrainInterceptor"/> in front of every gRPC service.</summary>
 internal sealed class AddStreamDrainInterceptor : Microsoft.Extensions.Options.IConfigureOptions<GrpcServiceOptions>

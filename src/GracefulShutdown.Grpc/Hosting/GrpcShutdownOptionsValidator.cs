@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Hosting;
 
 /// <summary>Validates <c>GracefulShutdown:Grpc</c> at start-up; every message names the key and its value.</summary>
 internal sealed class GrpcShutdownOptionsValidator : IValidateOptions<GrpcShutdownOptions>

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+using GracefulShutdown.Grpc.Diagnostics;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Health;
 
 /// <summary>
 /// Keeps the gRPC health service's statuses (held by Grpc.HealthCheck's <see cref="HealthServiceImpl"/>, which serves Check and

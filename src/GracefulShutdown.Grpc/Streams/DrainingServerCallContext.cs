@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Streams;
 
 /// <summary>
 /// The call's context as the handler sees it: the same call, with a <see cref="ServerCallContext.CancellationToken"/> that is also

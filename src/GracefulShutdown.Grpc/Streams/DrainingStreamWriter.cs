@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace GracefulShutdown.Grpc.Internal;
+namespace GracefulShutdown.Grpc.Streams;
 
 /// <summary>
 /// The response stream as the handler sees it. Once the call has been ended for the drain it refuses further writes, so a
