@@ -5,7 +5,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using GracefulShutdown.Grpc.Health;
+using GracefulShutdown.Grpc.Probes;
 using GracefulShutdown.Grpc.Hosting;
 using GracefulShutdown.Grpc.Streams;
 

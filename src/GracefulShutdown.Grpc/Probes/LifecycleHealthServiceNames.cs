@@ -1,7 +1,7 @@
 using Grpc.AspNetCore.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace GracefulShutdown.Grpc.Health;
+namespace GracefulShutdown.Grpc.Probes;
 
 /// <summary>
 /// Hands the lifecycle's service names to <see cref="GrpcHealthStatusUpdater"/>: the health-check publisher must not overwrite

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 using GracefulShutdown.Grpc.Diagnostics;
 
-namespace GracefulShutdown.Grpc.Health;
+namespace GracefulShutdown.Grpc.Probes;
 
 /// <summary>
 /// Keeps the gRPC health service's statuses (held by Grpc.HealthCheck's <see cref="HealthServiceImpl"/>, which serves Check and
