@@ -57,6 +57,8 @@ public class RequestPathBenchmarks
     private GracefulShutdownMiddleware _asyncMiddleware = null!;
     private GracefulShutdownMiddleware _drainingMiddleware = null!;
     private PreviousRequestPath _previousPath = null!;
+    private ServiceProvider _noWebSocketServices = null!;
+    private GracefulShutdownMiddleware _noWebSocketMiddleware = null!;
     private HealthCheckMiddleware _aspNetCoreHealthChecks = null!;
     private DefaultHttpContext _request = null!;
     private DefaultHttpContext _readiness = null!;
@@ -76,6 +78,8 @@ public class RequestPathBenchmarks
         _drainingServices.GetRequiredService<GracefulShutdownService>().BeginDrain(DrainTrigger.DrainAsync);
         _drainingMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_drainingServices, s_syncApp);
         _previousPath = new PreviousRequestPath(s_syncApp, _services.GetRequiredService<LifecycleEndpoints>());
+        (_noWebSocketServices, _) = Build(closeWebSockets: false);
+        _noWebSocketMiddleware = ActivatorUtilities.CreateInstance<GracefulShutdownMiddleware>(_noWebSocketServices, s_syncApp);
 
         // The plain ASP.NET Core way to answer a readiness probe: app.MapHealthChecks("/health/ready") with no checks.
         _aspNetCoreHealthChecks = new HealthCheckMiddleware(s_syncApp,
@@ -103,6 +107,7 @@ public class RequestPathBenchmarks
         Require(_previousPath.InFlight == 0, $"{_previousPath.InFlight} requests left in flight on the 0.1.0 path");
         _services.Dispose();
         _drainingServices.Dispose();
+        _noWebSocketServices.Dispose();
     }
 
     private static void Require(bool condition, string message)
@@ -113,13 +118,13 @@ public class RequestPathBenchmarks
         }
     }
 
-    private static (ServiceProvider, RequestTracker) Build()
+    private static (ServiceProvider, RequestTracker) Build(bool closeWebSockets = true)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-        services.AddGracefulShutdown();
+        services.AddGracefulShutdown(o => o.Connections.CloseWebSockets = closeWebSockets);
         ServiceProvider provider = services.BuildServiceProvider();
         LifecycleState state = provider.GetRequiredService<LifecycleState>();
         state.MarkHostStarted();
@@ -167,6 +172,14 @@ public class RequestPathBenchmarks
     {
         Reset(_request);
         _previousPath.InvokeAsync(_request).GetAwaiter().GetResult();
+        _requestResponse.Complete();
+    }
+
+    [Benchmark(Description = "Request, library middleware, Connections:CloseWebSockets=false (no upgrade check)")]
+    public void Library_Request_NoWebSocketTracking()
+    {
+        Reset(_request);
+        _noWebSocketMiddleware.InvokeAsync(_request).GetAwaiter().GetResult();
         _requestResponse.Complete();
     }
 

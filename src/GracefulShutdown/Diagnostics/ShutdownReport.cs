@@ -32,12 +32,13 @@ internal sealed class ShutdownReport : IGracefulShutdownReport
     /// <summary>Gets the facts the exit line names one by one, beside the timeline.</summary>
     public ShutdownFacts Facts { get; } = new();
 
-    public void DrainStarted(string trigger, long inFlight)
+    /// <summary>Starts the report at the lifecycle's own drain timestamp, so its offsets match the traffic wait's.</summary>
+    public void DrainStarted(string trigger, long inFlight, long drainStartedAt)
     {
         lock (_sync)
         {
-            _drainStartedAt = _time.GetTimestamp();
-            _drainStartedUtc = _time.GetUtcNow();
+            _drainStartedAt = drainStartedAt;
+            _drainStartedUtc = _time.GetUtcNow() - _time.GetElapsedTime(drainStartedAt);
             _trigger = trigger;
 
             // A root activity: the signal handler or request that triggered the drain is not its parent.

@@ -119,7 +119,7 @@ internal sealed class LifecycleState : IDisposable
         }
 
         _logger.DrainStarted(trigger, inFlight);
-        _report.DrainStarted(trigger.ToString(), inFlight);
+        _report.DrainStarted(trigger.ToString(), inFlight, Volatile.Read(ref _drainStartedAt));
         if (wasStarting)
         {
             _ready.TrySetCanceled();
