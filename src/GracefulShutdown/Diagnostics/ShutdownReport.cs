@@ -98,8 +98,11 @@ internal sealed class ShutdownReport : IGracefulShutdownReport
         }
 
         ShutdownFacts f = Facts;
+        string lastArrival = f.LastArrivalSeconds < 0
+            ? "none during the wait"
+            : string.Create(CultureInfo.InvariantCulture, $"at +{f.LastArrivalSeconds:0.000} s");
         _logger.ShutdownReport(_trigger, _drainStartedUtc, f.WaitOutcome, f.WaitSeconds, f.LowerRate, f.ConclusiveSilenceSeconds,
-            f.LastArrivalSeconds, f.InFlightAtServerDrain, f.ServerDrainSeconds, f.Aborted, timeline);
+            lastArrival, f.InFlightAtServerDrain, f.ServerDrainSeconds, f.Aborted, timeline);
     }
 }
 
