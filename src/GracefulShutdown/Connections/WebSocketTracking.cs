@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 
 namespace GracefulShutdown.Connections;
 
@@ -19,9 +20,21 @@ internal sealed class WebSocketTracking(HttpContext context, WebSocketRegistry r
     /// Whether the request asks for an upgrade (HTTP/1.1 <c>Upgrade</c>, or an HTTP/2 extended CONNECT). Called for every request:
     /// two feature lookups, no allocation.
     /// </summary>
-    public static bool IsUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } ||
-        (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true });
+    /// <remarks>
+    /// Runs for every request, so the cheap test comes first: an HTTP/1.1 upgrade carries a <c>Connection</c> header (a typed
+    /// field in Kestrel) and an HTTP/2 WebSocket is a CONNECT; only then is the feature asked.
+    /// </remarks>
+    public static bool IsUpgrade(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (HttpMethods.IsConnect(request.Method))
+        {
+            return context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
+        }
+
+        return !StringValues.IsNullOrEmpty(request.Headers.Connection) &&
+            context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true };
+    }
 
     /// <summary>Wraps the request's upgrade features (and the handshake feature, if the WebSocket middleware already set it).</summary>
     public void Install()
