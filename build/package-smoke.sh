@@ -36,7 +36,9 @@ for id in "${packages[@]}"; do
   relative="$(unzip -p "$nupkg" README.md | grep -oE '\]\([^)]*\)' | grep -vE '^\]\((https?://|#)' || true)"
   [ -z "$relative" ] || fail "$id: README.md has links the gallery cannot resolve: $relative"
   [ -f "$snupkg" ] || fail "$snupkg (symbols) was not packed"
-  unzip -Z1 "$snupkg" | grep -qxF "lib/net10.0/$id.pdb" || fail "$id: the symbols package has no lib/net10.0/$id.pdb"
+  # The listing is read whole before grep: 'unzip | grep -q' under pipefail fails when grep stops reading early (SIGPIPE).
+  symbols="$(unzip -Z1 "$snupkg")"
+  grep -qxF "lib/net10.0/$id.pdb" <<<"$symbols" || fail "$id: the symbols package has no lib/net10.0/$id.pdb"
   mkdir -p "$work/lib"
   unzip -p "$nupkg" "lib/net10.0/$id.dll" > "$work/lib/$id.dll"
   assemblies+=("$work/lib/$id.dll")
