@@ -33,7 +33,7 @@ internal sealed class TestLifecycle : IDisposable
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton(new KubernetesEnvironment(kubernetes));
         services.AddSingleton<IMeterFactory>(Meters);
-        services.AddSingleton<ILoggerFactory>(new LoggerFactory([new FakeLoggerProvider(Logs)]));
+        services.AddSingleton<ILoggerFactory>(new LoggerFactory([new FakeLoggerProvider(Logs), States]));
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(lifetime ?? new TestLifetime());
         if (server is not null)
@@ -51,6 +51,9 @@ internal sealed class TestLifecycle : IDisposable
     public GracefulShutdownOptions Options { get; }
 
     public FakeLogCollector Logs { get; } = new();
+
+    /// <summary>Gets the same log entries with their structured values as objects.</summary>
+    public StateCapturingLoggerProvider States { get; } = new();
 
     public TestMeterFactory Meters { get; } = new();
 

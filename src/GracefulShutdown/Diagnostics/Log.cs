@@ -84,10 +84,10 @@ internal static partial class Log
 
     [LoggerMessage(109, LogLevel.Information,
         "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
-        "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilenceSeconds:0.###} s, last request {LastArrival}); " +
+        "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilence}, last request {LastArrival}); " +
         "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted. Timeline: {Timeline}.", EventName = "ShutdownReport")]
     public static partial void ShutdownReport(this ILogger logger, string trigger, DateTimeOffset drainStartedAt, string waitOutcome, double waitSeconds,
-        double lowerRate, double conclusiveSilenceSeconds, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
+        double lowerRate, string conclusiveSilence, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
         string timeline);
 
     [LoggerMessage(108, LogLevel.Information, "Callers during the traffic wait ({CallerCount}): {Callers}.", EventName = "LateCallers")]

@@ -101,7 +101,7 @@ internal sealed class ShutdownReport : IGracefulShutdownReport
         string lastArrival = f.LastArrivalSeconds < 0
             ? "none during the wait"
             : string.Create(CultureInfo.InvariantCulture, $"at +{f.LastArrivalSeconds:0.000} s");
-        _logger.ShutdownReport(_trigger, _drainStartedUtc, f.WaitOutcome, f.WaitSeconds, f.LowerRate, f.ConclusiveSilenceSeconds,
+        _logger.ShutdownReport(_trigger, _drainStartedUtc, f.WaitOutcome, f.WaitSeconds, f.LowerRate, f.ConclusiveSilence,
             lastArrival, f.InFlightAtServerDrain, f.ServerDrainSeconds, f.Aborted, timeline);
     }
 }
@@ -115,7 +115,11 @@ internal sealed class ShutdownFacts
 
     public double LowerRate { get; set; }
 
-    public double ConclusiveSilenceSeconds { get; set; }
+    /// <summary>
+    /// Gets or sets the conclusive silence as text ("0.25 s", or "none (no traffic seen)"): with no traffic it is infinite, and
+    /// a non-finite number in a log state breaks JSON log formatters (System.Text.Json cannot write it).
+    /// </summary>
+    public string ConclusiveSilence { get; set; } = "none";
 
     /// <summary>Gets or sets when the last request arrived, from the drain start; −1 for none.</summary>
     public double LastArrivalSeconds { get; set; } = -1;

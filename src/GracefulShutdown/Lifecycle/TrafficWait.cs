@@ -193,7 +193,7 @@ internal sealed class TrafficWait : IDisposable
         facts.WaitOutcome = result.Outcome.ToString();
         facts.WaitSeconds = result.Elapsed.TotalSeconds;
         facts.LowerRate = result.LowerRate;
-        facts.ConclusiveSilenceSeconds = conclusive;
+        facts.ConclusiveSilence = conclusiveText;
         facts.LastArrivalSeconds = lastArrival == 0 ? -1 : _time.GetElapsedTime(start, lastArrival).TotalSeconds;
         _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
             $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {conclusiveText}"));

@@ -185,8 +185,55 @@ public sealed class ShutdownSequenceTests : IDisposable
             "+5.000 s traffic wait: ended (MaximumReached), 0 requests during the wait, rate before ≥ 0/s, conclusive silence none (no traffic seen); " +
             "+5.000 s server: stopped accepting connections, 0 requests in flight; +5.000 s server: stopped after 0.000 s, 0 requests aborted",
             report.GetStructuredStateValue("Timeline"));
+        Assert.Equal("none (no traffic seen)", report.GetStructuredStateValue("ConclusiveSilence"));
         System.Diagnostics.Activity activity = Assert.Single(activities, a => a.OperationName == "graceful_shutdown");
         Assert.Equal(5, activity.Events.Count());
         Assert.Equal(TimeSpan.FromSeconds(5), activity.Duration);
+    }
+
+    [Fact]
+    public async Task StoppedAsync_NoTrafficEverSeen_EveryLoggedValueCanBeWrittenAsJson()
+    {
+        // With no traffic the conclusive silence is infinite. The JSON console formatter (common on Kubernetes) writes numbers
+        // with Utf8JsonWriter, which throws for non-finite values: one such value in a log state crashed the process at exit.
+        await StartAsync();
+        _server.Setup(s => s.StopAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+
+        Task stopping = _service.StoppingAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await stopping.WaitAsync(Safety);
+        await _service.StoppedAsync(CancellationToken.None);
+
+        IReadOnlyList<CapturedState> entries = _lifecycle.States.Entries;
+        Assert.Contains(entries, e => e.EventId == 109);
+        Assert.Contains(entries, e => e.EventId == 102);
+        using var writer = new System.Text.Json.Utf8JsonWriter(System.IO.Stream.Null);
+        foreach (CapturedState entry in entries)
+        {
+            foreach ((string key, object? value) in entry.Values)
+            {
+                // The formatter's cases for numbers: double and float go to WriteNumber, which must not throw.
+                Exception? thrown = Record.Exception(() =>
+                {
+                    writer.WriteStartObject();
+                    switch (value)
+                    {
+                        case double d:
+                            writer.WriteNumber(key, d);
+                            break;
+                        case float f:
+                            writer.WriteNumber(key, f);
+                            break;
+                        default:
+                            writer.WriteString(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                            break;
+                    }
+
+                    writer.WriteEndObject();
+                    writer.Reset();
+                });
+                Assert.True(thrown is null, $"{entry.Category}[{entry.EventId}] {key} = {value}: {thrown?.Message}");
+            }
+        }
     }
 }
