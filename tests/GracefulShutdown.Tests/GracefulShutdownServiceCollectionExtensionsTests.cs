@@ -158,4 +158,20 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
             () => typo.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
         Assert.Contains("Maximun", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("GracefulShutdown:Typo", "1", "GracefulShutdown:Typo ('1'); GracefulShutdownOptions has ")]
+    [InlineData("GracefulShutdown:TrafficWait:Maximun", "00:00:20", "GracefulShutdown:TrafficWait:Maximun ('00:00:20'); TrafficWaitOptions has Minimum, QuietPeriod, Maximum")]
+    [InlineData("GracefulShutdown:PreStop:Tokn", "s3cr3t", "GracefulShutdown:PreStop:Tokn (value not shown); PreStopOptions has ")]
+    [InlineData("GracefulShutdown:Connectons:CloseWindow", "00:00:01", "GracefulShutdown:Connectons (a section); GracefulShutdownOptions has ")]
+    public void AddGracefulShutdown_UnknownKey_FailsNamingTheFullKeyItsValueAndTheKnownSettings(string key, string value, string expected)
+    {
+        using ServiceProvider provider = Build(services => services.AddGracefulShutdown(), new() { [key] = value });
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(
+            () => provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Shape", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", error.Message, StringComparison.Ordinal);
+    }
 }
