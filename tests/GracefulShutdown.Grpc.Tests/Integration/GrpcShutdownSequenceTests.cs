@@ -55,7 +55,7 @@ public sealed class GrpcShutdownSequenceTests
             Assert.Equal($"Hello during {i}", (await greeter.SayHelloAsync(new HelloRequest { Name = $"during {i}" })).Message);
         }
 
-        Assert.False(sample.Lines.Any(l => l.Contains("[102]", StringComparison.Ordinal)), "the calls ran after the traffic wait:\n" + sample.Output);
+        Assert.False(sample.HasEvent(102), "the calls ran after the traffic wait:\n" + sample.Output);
         Assert.True(connections.Count == before + 1, $"expected one new connection after GOAWAY; {before} before, {connections.Count} after");
         Assert.Equal(0, await sample.WaitForExitAsync());
     }
@@ -78,7 +78,7 @@ public sealed class GrpcShutdownSequenceTests
         Assert.Equal(ServingStatus.NotServing, watch.ResponseStream.Current.Status);
 
         // Pushed by the drain itself, not by a refresh or publisher tick: it arrives before the traffic wait could end.
-        Assert.False(sample.Lines.Any(l => l.Contains("[102]", StringComparison.Ordinal)), $"NOT_SERVING came after the wait ({latency}):\n{sample.Output}");
+        Assert.False(sample.HasEvent(102), $"NOT_SERVING came after the wait ({latency}):\n{sample.Output}");
         Console.WriteLine($"Watch: NOT_SERVING {latency.TotalMilliseconds:F1} ms after SIGTERM");
 
         var ended = await Assert.ThrowsAsync<RpcException>(() => watch.ResponseStream.MoveNext());
@@ -111,8 +111,8 @@ public sealed class GrpcShutdownSequenceTests
         TimeSpan endedAfter = Stopwatch.GetElapsedTime(signaled);
         // The server ended the stream before it began its own stop (the order of its log lines, not of what reaches the test).
         List<string> lines = [.. sample.Lines];
-        int streamEnded = lines.FindIndex(l => l.Contains("[402]", StringComparison.Ordinal));
-        int serverStopped = lines.FindIndex(l => l.Contains("[103]", StringComparison.Ordinal));
+        int streamEnded = lines.FindIndex(l => SampleProcess.IsLibraryEvent(l, 402));
+        int serverStopped = lines.FindIndex(l => SampleProcess.IsLibraryEvent(l, 103));
         Assert.True(streamEnded >= 0 && (serverStopped < 0 || streamEnded < serverStopped), "the stream must end before the server stops:\n" + sample.Output);
         Assert.Equal(StatusCode.Unavailable, ended.StatusCode);
         Assert.Contains("shutting down", ended.Status.Detail, StringComparison.Ordinal);
@@ -124,8 +124,8 @@ public sealed class GrpcShutdownSequenceTests
         Console.WriteLine($"Stream: UNAVAILABLE {endedAfter.TotalSeconds:F3} s after SIGTERM; traffic wait {waitSeconds:F3} s; exit {exitAfter.TotalSeconds:F3} s");
 
         // Without ending the stream the server drain would hold the process until the drain timeout (10 s) aborted it.
-        Assert.DoesNotContain(sample.Lines, l => l.Contains("[105]", StringComparison.Ordinal));
-        Assert.Contains(sample.Lines, l => l.Contains("[402]", StringComparison.Ordinal) && l.Contains("/greet.Greeter/StreamTicks", StringComparison.Ordinal));
+        Assert.DoesNotContain(sample.Lines, l => SampleProcess.IsLibraryEvent(l, 105));
+        Assert.Contains(sample.Lines, l => SampleProcess.IsLibraryEvent(l, 402) && l.Contains("/greet.Greeter/StreamTicks", StringComparison.Ordinal));
         Assert.True(endedAfter.TotalSeconds >= waitSeconds - 0.05, $"the stream ended {endedAfter} after SIGTERM, before the {waitSeconds} s wait was over");
         // The goal (exit within wait + 1 s) is measured by build/grpc-rollout on a quiet machine; here the bound only tells the
         // stream's end apart from an abort at the drain timeout (10 s), however loaded the machine is.
