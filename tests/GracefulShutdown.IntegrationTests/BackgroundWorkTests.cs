@@ -34,12 +34,13 @@ public sealed class BackgroundWorkTests
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
         Assert.Equal(0, exitCode);
-        int waiting = IndexOf(lines, "[125] Waiting for work in progress to finish: orders ×1");
-        int done = IndexOf(lines, "Order 1 done");
-        int complete = IndexOf(lines, "[106] Shutdown sequence complete");
+        // 125 names the work in progress and its count ("orders ×1"); "Order 1 done" is the sample's own line.
+        int waiting = SampleProcess.IndexOfEvent(lines, 125, "orders ×1");
+        int done = SampleProcess.IndexOf(lines, l => l.Contains("Order 1 done", StringComparison.Ordinal));
+        int complete = SampleProcess.IndexOfEvent(lines, 106);
         Assert.True(waiting >= 0 && done > waiting && complete > done, app.Output);
         Assert.DoesNotContain(lines, l => l.Contains("Order 2 started", StringComparison.Ordinal));
-        Assert.DoesNotContain(lines, l => l.Contains("[126]", StringComparison.Ordinal));
+        Assert.False(app.HasEvent(126), app.Output);
     }
 
     [Fact]
@@ -52,18 +53,5 @@ public sealed class BackgroundWorkTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-    }
-
-    private static int IndexOf(IReadOnlyList<string> lines, string text)
-    {
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines[i].Contains(text, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 }

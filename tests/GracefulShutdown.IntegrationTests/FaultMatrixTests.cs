@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using GracefulShutdown.Eureka.Testing;
 using Xunit.Abstractions;
 
@@ -13,7 +12,7 @@ namespace GracefulShutdown.IntegrationTests;
 /// deadline, a start-up gate that ignores cancellation) are in the unit tests' FaultMatrixTests.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed partial class FaultMatrixTests(ITestOutputHelper output)
+public sealed class FaultMatrixTests(ITestOutputHelper output)
 {
     // terminationGracePeriodSeconds the library validates against: kubelet would SIGKILL after it.
     private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(30);
@@ -30,7 +29,7 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
     {
         // The sample's "cache" start-up gate runs for 10 minutes: the app listens but is not ready.
         await using SampleProcess app = await SampleProcess.StartAsync(["--Sample:WarmupMs=600000"], waitUntilListening: false);
-        Uri baseAddress = await ListeningAddressAsync(app);
+        Uri baseAddress = await app.WaitUntilListeningAsync();
         await app.WaitForLineAsync(l => l.Contains("Work of 0 ms started", StringComparison.Ordinal));
         using HttpClient client = SampleProcess.CreateClient(baseAddress);
         HttpResponseMessage readyDuringWarmup = await client.GetAsync("health/ready");
@@ -50,9 +49,9 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, liveDuringWarmup.StatusCode);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedNeverReady)", StringComparison.Ordinal));
-        Assert.DoesNotContain(app.Lines, l => l.Contains("[5] Application is ready", StringComparison.Ordinal));
-        Assert.DoesNotContain(app.Lines, l => l.Contains("[4] Start-up gate", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102, "(SkippedNeverReady)"), app.Output);
+        Assert.False(app.HasEvent(5), app.Output); // never ready
+        Assert.False(app.HasEvent(4), app.Output); // no start-up gate failed
     }
 
     [Fact]
@@ -78,7 +77,8 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
                   "GracefulShutdown": { "TrafficWait": { "Maximum": "garbage" }, "DrainTimeout": "-00:00:01", "NoSuchKey": 1 }
                 }
                 """);
-            Task<string> reloaded = app.WaitForLineAsync(l => l.Contains("Request starting", StringComparison.Ordinal));
+            // Request starting: event 1 of ASP.NET Core's hosting diagnostics, logged once the reload turned it on.
+            Task<string> reloaded = app.WaitForEventAsync("Microsoft.AspNetCore.Hosting.Diagnostics", 1);
             int served = 0;
             for (int i = 0; i < 5000 && !reloaded.IsCompleted; i++)
             {
@@ -98,8 +98,8 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, readyAfterReload.StatusCode);
             Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
             Assert.Equal(0, exitCode);
-            Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended (SkippedBySecondSignal)", StringComparison.Ordinal));
-            Assert.Contains(app.Lines, l => l.Contains("[104] Server stopped", StringComparison.Ordinal));
+            Assert.True(app.HasEvent(102, "(SkippedBySecondSignal)"), app.Output);
+            Assert.True(app.HasEvent(104), app.Output); // the server drain completed, nothing aborted
             Assert.DoesNotContain(app.Lines, l => l.Contains("Unhandled exception", StringComparison.OrdinalIgnoreCase));
             Assert.DoesNotContain(app.Lines, l => l.StartsWith("fail", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal));
         }
@@ -169,7 +169,7 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
         Assert.All(during, s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Equal(0, exitCode);
-        Assert.Contains(app.Lines, l => l.Contains("[106] Shutdown sequence complete", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(106), app.Output);
         Assert.DoesNotContain(app.Lines, l => l.Contains("Unhandled exception", StringComparison.OrdinalIgnoreCase));
         if (fault == "500")
         {
@@ -183,13 +183,4 @@ public sealed partial class FaultMatrixTests(ITestOutputHelper output)
 
     private static string? Status(EurekaCall call) =>
         call.RequestBody is null ? null : JsonDocument.Parse(call.RequestBody).RootElement.GetProperty("instance").GetProperty("status").GetString();
-
-    private static async Task<Uri> ListeningAddressAsync(SampleProcess app)
-    {
-        string line = await app.WaitForLineAsync(l => l.Contains("Now listening on: ", StringComparison.Ordinal));
-        return new Uri(Listening().Match(line).Groups[1].Value + "/");
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex Listening();
 }

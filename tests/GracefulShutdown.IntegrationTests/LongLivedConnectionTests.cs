@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Xunit.Abstractions;
@@ -13,7 +14,7 @@ namespace GracefulShutdown.IntegrationTests;
 /// they stay served during the traffic wait, then end cleanly (WebSockets with 1001) before ApplicationStopping and the server drain.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class LongLivedConnectionTests(ITestOutputHelper output)
+public sealed partial class LongLivedConnectionTests(ITestOutputHelper output)
 {
     private const string ApplicationStoppingLine = "Sample: ApplicationStopping fired";
     private static readonly TimeSpan CloseWindow = TimeSpan.FromSeconds(1);
@@ -56,15 +57,18 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
 
         // The app's own log timestamps (wall clock, like DateTime.Now here): when the wait ended, against when this test saw the
         // close and the exit (which is after they happened, so the measure errs on the long side).
-        string waitEnded = Line(app, "[102] Traffic wait ended");
-        string sequenceEnded = Line(app, "[106] Shutdown sequence complete");
+        string waitEnded = Line(app, 102);
+        string sequenceEnded = Line(app, 106);
         TimeSpan closeAfterWait = Since(waitEnded, closeSeen);
         TimeSpan exitAfterWait = Since(waitEnded, exitSeen);
         TimeSpan sequenceAfterWait = Since(waitEnded, sequenceEnded);
         Assert.Equal(WebSocketMessageType.Close, received.MessageType);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
         Assert.False(exitedBeforeTheClose);
-        Assert.True(IndexOf(app.Lines, "[102] Traffic wait ended") < IndexOf(app.Lines, "[120] Closing 1 WebSockets"), app.Output);
+        IReadOnlyList<string> lines = app.Lines;
+        int closing = SampleProcess.IndexOfEvent(lines, 120);
+        Assert.True(closing > SampleProcess.IndexOfEvent(lines, 102), app.Output);
+        Assert.Equal(1, LoggedCount(lines[closing]));
         Assert.Equal(0, exitCode);
 
         // Nothing waited for a deadline: the socket closed cleanly (no abort, 122) and the server drain aborted nothing (105).
@@ -124,14 +128,15 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
 
         // One process, one console logger queue: the order of its lines is the order of the events.
         IReadOnlyList<string> lines = app.Lines;
-        int drainStarted = IndexOf(lines, "[100] Drain started by SigTerm");
-        int waitEnded = IndexOf(lines, "[102] Traffic wait ended");
-        int closed = IndexOf(lines, "[121] 1 WebSockets closed cleanly");
-        int stopping = IndexOf(lines, ApplicationStoppingLine);
-        int serverDrain = IndexOf(lines, "[103]");
+        int drainStarted = SampleProcess.IndexOfEvent(lines, 100, "SigTerm");
+        int waitEnded = SampleProcess.IndexOfEvent(lines, 102);
+        int closed = SampleProcess.IndexOfEvent(lines, 121);
+        int stopping = IndexOfApplicationStopping(lines);
+        int serverDrain = SampleProcess.IndexOfEvent(lines, 103);
         Assert.Equal(WebSocketMessageType.Close, received.MessageType);
         Assert.True(drainStarted >= 0 && waitEnded > drainStarted, "Expected [100] then [102].\n" + app.Output);
         Assert.True(closed > waitEnded, "The WebSocket must be closed after the traffic wait.\n" + app.Output);
+        Assert.Equal(1, LoggedCount(lines[closed]));
         Assert.True(stopping > closed, "ApplicationStopping must fire after the WebSockets were closed.\n" + app.Output);
         Assert.True(serverDrain > stopping, "The server drain must begin after ApplicationStopping.\n" + app.Output);
     }
@@ -157,7 +162,7 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
         Assert.EndsWith("data: this replica is going away; reconnect\n\n", rest, StringComparison.Ordinal);
         Assert.False(exitedBeforeTheEnd);
         Assert.Equal(0, await exited);
-        Assert.Contains(app.Lines, l => l.Contains("[102] Traffic wait ended", StringComparison.Ordinal));
+        Assert.True(app.HasEvent(102), app.Output);
     }
 
     [Fact]
@@ -211,7 +216,10 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
         // ApplicationStopping drops the connection without a close frame (1006), which the client reports as a WebSocketException.
         Assert.IsNotType<WebSocketException>(error);
         Assert.Contains("EndpointUnavailable", error?.Message ?? "", StringComparison.Ordinal);
-        Assert.True(IndexOf(app.Lines, "[121] 1 WebSockets closed cleanly") < IndexOf(app.Lines, ApplicationStoppingLine), app.Output);
+        IReadOnlyList<string> lines = app.Lines;
+        int closed = SampleProcess.IndexOfEvent(lines, 121);
+        Assert.True(closed >= 0 && closed < IndexOfApplicationStopping(lines), app.Output);
+        Assert.Equal(1, LoggedCount(lines[closed]));
     }
 
     [Fact]
@@ -260,8 +268,21 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
         return Encoding.UTF8.GetString(buffer, 0, received.Count);
     }
 
-    private static string Line(SampleProcess app, string text) =>
-        app.Lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) ?? throw new InvalidOperationException($"No line with '{text}':\n{app.Output}");
+    private static string Line(SampleProcess app, int eventId) =>
+        app.Lines.FirstOrDefault(l => SampleProcess.IsLibraryEvent(l, eventId)) ??
+        throw new InvalidOperationException($"No event {eventId}:\n{app.Output}");
+
+    // The sample's own line (no event id of its own).
+    private static int IndexOfApplicationStopping(IReadOnlyList<string> lines) =>
+        SampleProcess.IndexOf(lines, l => l.Contains(ApplicationStoppingLine, StringComparison.Ordinal));
+
+    /// <summary>The count that events 120 and 121 log: the first number of the message, after the event id.</summary>
+    private static int LoggedCount(string line)
+    {
+        Match match = FirstNumber().Match(line);
+        Assert.True(match.Success, "no count in " + line);
+        return int.Parse(match.Groups["count"].ValueSpan, CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Time from a log line's timestamp (<c>HH:mm:ss.fff</c>, the sample's local wall clock) to <paramref name="seen"/>.</summary>
     private static TimeSpan Since(string line, DateTime seen)
@@ -276,16 +297,6 @@ public sealed class LongLivedConnectionTests(ITestOutputHelper output)
         TimeOnly.ParseExact(later[..12], "HH:mm:ss.fff", CultureInfo.InvariantCulture) -
         TimeOnly.ParseExact(first[..12], "HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
-    private static int IndexOf(IReadOnlyList<string> lines, string text)
-    {
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines[i].Contains(text, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+    [GeneratedRegex(@"\[\d+\]\D*(?<count>\d+)")]
+    private static partial Regex FirstNumber();
 }

@@ -61,10 +61,10 @@ public sealed class NetworkNamespaceTests(ITestOutputHelper output)
             Assert.Contains("\"status\":403", body, StringComparison.Ordinal);
             Assert.Equal(200, readyRemote);
             Assert.Equal(HttpStatusCode.OK, readyLocal.StatusCode);
-            await app.WaitForEventAsync(301, $"preStop hook refused for {netns.NamespaceAddress}");
+            await app.WaitForEventAsync(301, netns.NamespaceAddress.ToString());
             app.Signal(SampleProcess.SIGTERM);
             Assert.Equal(0, await app.WaitForExitAsync());
-            Assert.Contains("Drain started by SigTerm", Assert.Single(app.Lines, l => l.Contains("[100]", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Contains("SigTerm", Assert.Single(app.Lines, l => SampleProcess.IsLibraryEvent(l, 100)), StringComparison.Ordinal);
         }
 
         Assert.False(await netns.AnyLeftAsync(), $"{netns} was not cleaned up");
@@ -91,7 +91,8 @@ public sealed class NetworkNamespaceTests(ITestOutputHelper output)
             Assert.Equal(200, readyAfterWrong);
             Assert.Equal(202, right);
             Assert.Equal(503, readyAfterRight);
-            await app.WaitForEventAsync(300, $"preStop hook called by {netns.NamespaceAddress} (kube-lifecycle/1.34)");
+            await app.WaitForLineAsync(l => SampleProcess.IsLibraryEvent(l, 300) &&
+                l.Contains(netns.NamespaceAddress.ToString(), StringComparison.Ordinal) && l.Contains("kube-lifecycle/1.34", StringComparison.Ordinal));
             app.Signal(SampleProcess.SIGTERM);
             Assert.Equal(0, await app.WaitForExitAsync());
         }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 
 namespace GracefulShutdown.IntegrationTests;
 
@@ -8,7 +7,7 @@ namespace GracefulShutdown.IntegrationTests;
 /// (Istio: :15021/healthz/ready) on a real listener: readiness waits for the sidecar.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed partial class SidecarGateProcessTests
+public sealed class SidecarGateProcessTests
 {
     [Fact]
     public async Task SidecarReadyUrl_HoldsReadinessUntilTheSidecarAnswers200()
@@ -51,13 +50,12 @@ public sealed partial class SidecarGateProcessTests
             "--GracefulShutdown:TrafficWait:Minimum=00:00:00.300",
             "--GracefulShutdown:TrafficWait:Maximum=00:00:03",
         ], waitUntilListening: false);
-        string listening = await app.WaitForLineAsync(l => l.Contains("Now listening on: ", StringComparison.Ordinal));
-        using HttpClient client = SampleProcess.CreateClient(new Uri(Listening().Match(listening).Groups[1].Value + "/"));
+        using HttpClient client = SampleProcess.CreateClient(await app.WaitUntilListeningAsync());
         await secondPoll.Task.WaitAsync(TimeSpan.FromSeconds(30));
         HttpResponseMessage readyBefore = await client.GetAsync("health/ready");
         Volatile.Write(ref sidecarReady, 1);
-        await app.WaitForEventAsync(21, "Sidecar ready");
-        await app.WaitForEventAsync(5, "Application is ready");
+        await app.WaitForEventAsync(21, $"http://127.0.0.1:{sidecarPort}/healthz/ready");
+        await app.WaitForEventAsync(5);
         HttpResponseMessage readyAfter = await client.GetAsync("health/ready");
         app.Signal(SampleProcess.SIGTERM);
 
@@ -67,7 +65,4 @@ public sealed partial class SidecarGateProcessTests
         sidecar.Stop();
         await serving.WaitAsync(TimeSpan.FromSeconds(10));
     }
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex Listening();
 }

@@ -39,7 +39,10 @@ public sealed class GrpcShutdownSequenceTests
         Assert.Equal(1, connections.Count);
 
         sample.Signal(SampleProcess.SIGTERM);
-        await sample.WaitForEventAsync(401, "'readiness' is NotServing", occurrence: 2);
+        // Event 401 logs the service and its status: readiness was NotServing before the app turned ready, and is again now.
+        int readinessNotServing = 0;
+        await sample.WaitForLineAsync(l => SampleProcess.IsLibraryEvent(l, 401) && l.Contains("readiness", StringComparison.Ordinal) &&
+            l.Contains(nameof(ServingStatus.NotServing), StringComparison.Ordinal) && ++readinessNotServing == 2);
 
         Assert.Equal(ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "" })).Status);
         Assert.Equal(ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "readiness" })).Status);
@@ -144,11 +147,12 @@ public sealed class GrpcShutdownSequenceTests
         Assert.Equal(0, await sample.WaitForExitAsync());
     }
 
-    // "[102] Traffic wait ended (Quiet) after 1.502 s ..." → 1.502
+    // Event 102's elapsed seconds, the first number its message logs after the event id (the outcome before it has none): 1.502.
     private static double TrafficWaitSeconds(string line)
     {
-        System.Text.RegularExpressions.Match match = System.Text.RegularExpressions.Regex.Match(line, @"after (\d+(\.\d+)?) ?s");
-        Assert.True(match.Success, "unexpected event 102 line: " + line);
+        Assert.True(SampleProcess.IsLibraryEvent(line, 102), "not event 102: " + line);
+        System.Text.RegularExpressions.Match match = System.Text.RegularExpressions.Regex.Match(line, @"\[102\]\D*(\d+(\.\d+)?) ?s\b");
+        Assert.True(match.Success, "no elapsed seconds in event 102: " + line);
         return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
