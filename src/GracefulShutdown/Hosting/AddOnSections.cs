@@ -45,7 +45,7 @@ internal static class AddOnSections
             {
                 string value = child.Value is null ? "a section"
                     : LooksSecret(child.Key) ? "value not shown" : string.Create(CultureInfo.InvariantCulture, $"'{child.Value}'");
-                unknown.Add($"{child.Path} ({value}); {type.Name.Replace("Shape", nameof(GracefulShutdownOptions), StringComparison.Ordinal)} " +
+                unknown.Add($"{child.Path} ({value}); {(type == typeof(Shape) ? nameof(GracefulShutdownOptions) : type.Name)} " +
                     $"has {string.Join(", ", settings.Select(static p => p.Name))}");
                 continue;
             }
