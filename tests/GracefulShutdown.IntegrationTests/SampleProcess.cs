@@ -54,37 +54,6 @@ internal sealed class SampleProcess : SampleProcessBase
         }
     }
 
-    /// <summary>The index of the first of <paramref name="lines"/> that matches <paramref name="match"/>, or -1.</summary>
-    public static int IndexOf(IReadOnlyList<string> lines, Func<string, bool> match)
-    {
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (match(lines[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>
-    /// The index of the first of <paramref name="lines"/> that is the library's event <paramref name="eventId"/> and contains
-    /// <paramref name="text"/> (a logged value such as a trigger or a work name, not message wording), or -1.
-    /// </summary>
-    public static int IndexOfEvent(IReadOnlyList<string> lines, int eventId, string text = "") =>
-        IndexOf(lines, l => IsLibraryEvent(l, eventId) && l.Contains(text, StringComparison.Ordinal));
-
-    /// <summary>
-    /// Waits until the server listens (Kestrel's event 14 of Microsoft.Hosting.Lifetime) and returns the first address it logged,
-    /// for a sample started with <c>waitUntilListening: false</c> that is not ready yet.
-    /// </summary>
-    public async Task<Uri> WaitUntilListeningAsync()
-    {
-        string line = await WaitForEventAsync("Microsoft.Hosting.Lifetime", 14);
-        return new Uri(line[(line.LastIndexOf(' ') + 1)..] + "/");
-    }
-
     public static HttpClient CreateClient(Uri baseAddress) =>
         new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress, Timeout = DefaultTimeout };
 }

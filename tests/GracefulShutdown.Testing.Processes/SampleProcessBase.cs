@@ -228,6 +228,37 @@ public abstract partial class SampleProcessBase : IAsyncDisposable
         return sample;
     }
 
+    /// <summary>The index of the first of <paramref name="lines"/> that matches <paramref name="match"/>, or -1.</summary>
+    public static int IndexOf(IReadOnlyList<string> lines, Func<string, bool> match)
+    {
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (match(lines[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The index of the first of <paramref name="lines"/> that is the library's event <paramref name="eventId"/> and contains
+    /// <paramref name="text"/> (a logged value such as a trigger or a work name, not message wording), or -1.
+    /// </summary>
+    public static int IndexOfEvent(IReadOnlyList<string> lines, int eventId, string text = "") =>
+        IndexOf(lines, l => IsLibraryEvent(l, eventId) && l.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Waits until the server listens (Kestrel's event 14 of Microsoft.Hosting.Lifetime) and returns the first address it logged,
+    /// for a sample started with <c>waitUntilListening: false</c> that is not ready yet.
+    /// </summary>
+    public async Task<Uri> WaitUntilListeningAsync()
+    {
+        string line = await WaitForEventAsync(LifetimeCategory, 14);
+        return ListeningAddress(line);
+    }
+
     /// <summary>
     /// Waits until the server listens and, with <paramref name="useLibrary"/>, the app is ready; reads back
     /// <see cref="Addresses"/> and <see cref="BaseAddress"/>.
@@ -237,13 +268,16 @@ public abstract partial class SampleProcessBase : IAsyncDisposable
         // Kestrel logs each bound address (event 14) before the host's "started" lines (event 0 of the same category); with the
         // library, readiness (event 5) follows the warm-up requests.
         await WaitForEventAsync(LifetimeCategory, 0);
-        Addresses = [.. Lines.Where(l => IsEvent(l, LifetimeCategory, 14)).Select(l => new Uri(AddressRegex().Match(l).Value + "/"))];
+        Addresses = [.. Lines.Where(l => IsEvent(l, LifetimeCategory, 14)).Select(ListeningAddress)];
         BaseAddress = Addresses[0];
         if (useLibrary)
         {
             await WaitForEventAsync(5);
         }
     }
+
+    // Kestrel's "Now listening on: <address>" (event 14 of Microsoft.Hosting.Lifetime).
+    private static Uri ListeningAddress(string line) => new(AddressRegex().Match(line).Value + "/");
 
     private async Task<T> WithContext<T>(Task<T> task)
     {

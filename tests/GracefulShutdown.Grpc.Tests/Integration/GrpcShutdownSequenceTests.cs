@@ -114,8 +114,8 @@ public sealed class GrpcShutdownSequenceTests
         TimeSpan endedAfter = Stopwatch.GetElapsedTime(signaled);
         // The server ended the stream before it began its own stop (the order of its log lines, not of what reaches the test).
         List<string> lines = [.. sample.Lines];
-        int streamEnded = lines.FindIndex(l => SampleProcess.IsLibraryEvent(l, 402));
-        int serverStopped = lines.FindIndex(l => SampleProcess.IsLibraryEvent(l, 103));
+        int streamEnded = SampleProcess.IndexOfEvent(lines, 402);
+        int serverStopped = SampleProcess.IndexOfEvent(lines, 103);
         Assert.True(streamEnded >= 0 && (serverStopped < 0 || streamEnded < serverStopped), "the stream must end before the server stops:\n" + sample.Output);
         Assert.Equal(StatusCode.Unavailable, ended.StatusCode);
         Assert.Contains("shutting down", ended.Status.Detail, StringComparison.Ordinal);
