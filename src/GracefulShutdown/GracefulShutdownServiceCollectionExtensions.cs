@@ -59,12 +59,11 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddOptions<GracefulShutdownOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulShutdownOptions>, GracefulShutdownOptionsValidator>());
 
-        // One budget: the host's shared stop token must cover the traffic wait, the drain and the stop work after it.
-        services.AddOptions<HostOptions>().PostConfigure<IOptions<GracefulShutdownOptions>>(static (host, options) =>
-        {
-            GracefulShutdownOptions o = options.Value;
-            host.ShutdownTimeout = o.TrafficWait.Maximum + o.DrainTimeout + o.StopMargin;
-        });
+        // One budget: the host's shared stop token covers the traffic wait, the drain and the stop work after it, from the drain's
+        // start (the conductor sets what is left of it when a signal or preStop makes the host stop after the wait).
+        services.TryAddSingleton<ShutdownBudgetSource>();
+        services.AddOptions<HostOptions>().PostConfigure<ShutdownBudgetSource>(static (host, budget) =>
+            host.ShutdownTimeout = budget.Current.StopDeadline);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(KubernetesEnvironment.FromProcess());
@@ -72,7 +71,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddMetrics();
         services.AddHealthChecks();
 
-        // Lifecycle: state → traffic wait → server drain, run by the shutdown sequence.
+        // Lifecycle: state → traffic wait → drain participants → server drain, in the order the conductor holds.
         services.TryAddSingleton<ShutdownReport>();
         services.TryAddSingleton<IGracefulShutdownReport>(static sp => sp.GetRequiredService<ShutdownReport>());
         services.TryAddSingleton<LifecycleState>();
@@ -80,17 +79,19 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<TrafficHistory>();
         services.TryAddSingleton<TrafficWait>();
         services.TryAddSingleton<ServerDrain>();
+        services.TryAddSingleton<ShutdownConductor>();
         services.TryAddSingleton<GracefulShutdownService>();
         services.TryAddSingleton<IGracefulShutdown>(static sp => sp.GetRequiredService<GracefulShutdownService>());
 
-        // Long-lived connections and work in progress: closed and waited for between the traffic wait and the server drain.
+        // Drain participants: each runs once the traffic wait is over, before the server drain, on every path.
         services.TryAddSingleton<WebSocketRegistry>();
-        services.TryAddSingleton<LongLivedConnectionCloser>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDrainParticipant, LongLivedConnectionCloser>());
+
+        // Work in progress: waited for alongside the server drain.
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<WorkDrain>();
 
         // Signals: the host stops once the wait is over, so ApplicationStopping fires after it.
-        services.TryAddSingleton<DeferredStop>();
         DeferHostLifetimeStop(services);
 
         // Endpoints.
@@ -106,7 +107,7 @@ public static class GracefulShutdownServiceCollectionExtensions
 
         // Hosted services, in the order the host starts them.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SignalHandling>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShutdownSequence>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupGates>());
         return true;
     }
@@ -124,7 +125,7 @@ public static class GracefulShutdownServiceCollectionExtensions
             type.GetConstructors().Any(static c => c.GetParameters().Any(static p => p.ParameterType == typeof(IHostApplicationLifetime))))
         {
             services.AddSingleton<IHostLifetime>(sp => (IHostLifetime)ActivatorUtilities.CreateInstance(sp, type,
-                new DeferringApplicationLifetime(sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<DeferredStop>())));
+                new DeferringApplicationLifetime(sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ShutdownConductor>())));
         }
     }
 

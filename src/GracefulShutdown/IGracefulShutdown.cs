@@ -35,11 +35,18 @@ public interface IGracefulShutdown
     CancellationToken TrafficWaitEnded { get; }
 
     /// <summary>
-    /// Gets a token that is canceled shortly before the drain timeout aborts the requests still in flight
-    /// (<c>GracefulShutdown:DrainTimeout</c> minus <c>GracefulShutdown:DrainCancellationLead</c> after the server began to stop).
+    /// Gets a token that is canceled shortly before the drain timeout aborts the requests still in flight:
+    /// <c>GracefulShutdown:DrainCancellationLead</c> before the end of the drain, which lasts <c>GracefulShutdown:DrainTimeout</c>
+    /// from the end of the traffic wait (the close of long-lived connections counts within it, the server drain gets the rest).
     /// Long requests, streams and long polls should link it with <c>HttpContext.RequestAborted</c> and finish early.
     /// </summary>
     CancellationToken DrainDeadline { get; }
+
+    /// <summary>
+    /// Gets the time budget of the shutdown in force: how long the traffic wait, the drain and the stop work may take, from the
+    /// drain's start, inside the termination grace period. Add-ons bound their own stop work by it.
+    /// </summary>
+    ShutdownBudget Budget { get; }
 
     /// <summary>
     /// Begins the drain, if it has not begun, and waits until the traffic wait is over. This is what the preStop endpoint does.

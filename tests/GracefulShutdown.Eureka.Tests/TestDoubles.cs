@@ -106,6 +106,8 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 
     public CancellationToken DrainDeadline => CancellationToken.None;
 
+    public ShutdownBudget Budget { get; set; } = ShutdownBudget.From(new GracefulShutdownOptions());
+
     public void MarkReady()
     {
         Phase = GracefulShutdownPhase.Running;
@@ -190,6 +192,7 @@ internal sealed class EurekaHarness : IDisposable
         instance?.Invoke(InstanceOptions);
         ShutdownOptions = new GracefulShutdownOptions();
         shutdown?.Invoke(ShutdownOptions);
+        Shutdown.Budget = ShutdownBudget.From(ShutdownOptions);
 
         _metricsProvider = new ServiceCollection().AddMetrics().BuildServiceProvider();
         MeterFactory = _metricsProvider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();

@@ -1,4 +1,5 @@
 using GracefulShutdown.Endpoints;
+using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
 using GracefulShutdown.Startup;
 using Microsoft.AspNetCore.Builder;
@@ -38,7 +39,7 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
 
         Assert.Equal(count, services.Count);
         Assert.Same(services, builder.Services);
-        Assert.Single(services, d => d.ImplementationType == typeof(ShutdownSequence));
+        Assert.Single(services, d => d.ImplementationType == typeof(LifecycleHostedService));
         Assert.Single(services, d => d.ImplementationType == typeof(GracefulShutdownStartupFilter));
     }
 

@@ -67,6 +67,8 @@ internal sealed class TestLifecycle : IDisposable
 
     public GracefulShutdownService Shutdown => _provider.GetRequiredService<GracefulShutdownService>();
 
+    public ShutdownConductor Conductor => _provider.GetRequiredService<ShutdownConductor>();
+
     public T Hosted<T>() where T : IHostedService => _provider.GetServices<IHostedService>().OfType<T>().Single();
 
     public GracefulShutdownPhase Phase => State.Phase;

@@ -23,7 +23,7 @@ internal static class EurekaStartupChecks
     }
 
     /// <summary>Warns when the traffic wait ends before Eureka's callers can have stopped routing here (see the README).</summary>
-    public static void WarnIfTrafficWaitTooShort(ILogger logger, EurekaClientOptions client, GracefulShutdownOptions shutdown)
+    public static void WarnIfTrafficWaitTooShort(ILogger logger, EurekaClientOptions client, ShutdownBudget budget)
     {
         if (client.PropagationSeconds <= 0)
         {
@@ -31,9 +31,10 @@ internal static class EurekaStartupChecks
         }
 
         var propagation = TimeSpan.FromSeconds(client.PropagationSeconds);
-        if (shutdown.TrafficWait.Maximum < propagation)
+        if (budget.TrafficWaitMaximum < propagation)
         {
-            logger.TrafficWaitTooShort(shutdown.TrafficWait.Maximum, propagation, propagation + shutdown.DrainTimeout + shutdown.StopMargin);
+            // The grace period the budget would need with a wait as long as the propagation.
+            logger.TrafficWaitTooShort(budget.TrafficWaitMaximum, propagation, budget.Total - budget.TrafficWaitMaximum + propagation);
         }
     }
 }

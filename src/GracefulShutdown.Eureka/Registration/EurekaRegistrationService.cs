@@ -60,7 +60,7 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
         }
         else
         {
-            EurekaStartupChecks.WarnIfTrafficWaitTooShort(_logger, _clientOptions, _shutdownOptions);
+            EurekaStartupChecks.WarnIfTrafficWaitTooShort(_logger, _clientOptions, _shutdown.Budget);
         }
 
         return Task.CompletedTask;
@@ -97,7 +97,7 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
 
         // Bounded on its own so that a hanging server cannot eat the stop budget of the services after this one.
         var requestTimeout = TimeSpan.FromSeconds(_clientOptions.RequestTimeoutSeconds);
-        TimeSpan stopMargin = _shutdownOptions.StopMargin;
+        TimeSpan stopMargin = _shutdown.Budget.StopMargin;
         TimeSpan bound = stopMargin > TimeSpan.Zero && stopMargin < requestTimeout ? stopMargin : requestTimeout;
         await _reconciler.DeregisterAsync(bound, cancellationToken).ConfigureAwait(false);
     }

@@ -133,10 +133,8 @@ internal static partial class Log
     [LoggerMessage(123, LogLevel.Debug, "Closing a WebSocket failed: {Reason}.", EventName = "WebSocketCloseFailed")]
     public static partial void WebSocketCloseFailed(this ILogger logger, string reason);
 
-    [LoggerMessage(124, LogLevel.Information,
-        "Traffic wait over and long-lived connections closed: stopping the host now (ApplicationStopping, then the server drain).",
-        EventName = "StoppingHost")]
-    public static partial void StoppingHost(this ILogger logger);
+    [LoggerMessage(124, LogLevel.Information, "Traffic wait over and long-lived connections closed: {Next}.", EventName = "StoppingHost")]
+    public static partial void StoppingHost(this ILogger logger, string next);
 
     [LoggerMessage(125, LogLevel.Information, "Waiting for work in progress to finish: {Work}.", EventName = "WaitingForWork")]
     public static partial void WaitingForWork(this ILogger logger, string work);
@@ -144,6 +142,9 @@ internal static partial class Log
     [LoggerMessage(126, LogLevel.Warning, "Work still running at the drain deadline: {Work}. The host stops without waiting for it.",
         EventName = "WorkOutstanding")]
     public static partial void WorkOutstanding(this ILogger logger, string work);
+
+    [LoggerMessage(127, LogLevel.Error, "Drain step {Participant} failed; the stop goes on without it.", EventName = "DrainParticipantFailed")]
+    public static partial void DrainParticipantFailed(this ILogger logger, string participant, Exception exception);
 
     [LoggerMessage(115, LogLevel.Warning,
         "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +

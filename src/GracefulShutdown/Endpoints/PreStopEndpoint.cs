@@ -17,7 +17,7 @@ namespace GracefulShutdown.Endpoints;
 /// </summary>
 internal sealed class PreStopEndpoint
 {
-    private readonly GracefulShutdownService _shutdown;
+    private readonly ShutdownConductor _conductor;
     private readonly PreStopWatchdog _watchdog;
     private readonly GracefulShutdownOptions _options;
     private readonly ILogger _logger;
@@ -25,10 +25,10 @@ internal sealed class PreStopEndpoint
     private readonly bool _loopbackAllowed;
     private readonly string _refusal;
 
-    public PreStopEndpoint(GracefulShutdownService shutdown, PreStopWatchdog watchdog, IOptions<GracefulShutdownOptions> options,
+    public PreStopEndpoint(ShutdownConductor conductor, PreStopWatchdog watchdog, IOptions<GracefulShutdownOptions> options,
         KubernetesEnvironment kubernetes, ILogger<PreStopEndpoint> logger)
     {
-        _shutdown = shutdown;
+        _conductor = conductor;
         _watchdog = watchdog;
         _options = options.Value;
         _logger = logger;
@@ -77,13 +77,13 @@ internal sealed class PreStopEndpoint
         }
 
         _logger.PreStopReceived(remote, context.Request.Headers.UserAgent.ToString());
-        if (_shutdown.BeginDrain(DrainTrigger.PreStop))
+        if (_conductor.Begin(DrainTrigger.PreStop))
         {
             // SIGTERM normally follows; if it never does, the watchdog stops the application.
             _watchdog.Arm();
         }
 
-        Task<TrafficWaitResult> trafficWait = _shutdown.DrainAndWaitAsync(DrainTrigger.PreStop);
+        Task<TrafficWaitResult> trafficWait = _conductor.WaitForTrafficAsync(DrainTrigger.PreStop);
         HttpResponse response = context.Response;
         EndpointResponses.SetNoCache(response.Headers);
         response.ContentType = "text/plain; charset=utf-8";

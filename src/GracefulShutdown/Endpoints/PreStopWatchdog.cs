@@ -1,4 +1,5 @@
 using GracefulShutdown.Diagnostics;
+using GracefulShutdown.Lifecycle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,7 @@ namespace GracefulShutdown.Endpoints;
 /// <remarks>Outside a host (no <see cref="IHostApplicationLifetime"/>) there is nothing to stop, and it does nothing.</remarks>
 internal sealed class PreStopWatchdog(
     IServiceProvider services,
+    ShutdownConductor conductor,
     IOptions<GracefulShutdownOptions> options,
     TimeProvider time,
     ILogger<PreStopWatchdog> logger) : IDisposable
@@ -40,10 +42,12 @@ internal sealed class PreStopWatchdog(
                 return;
             }
 
+            // Validation keeps both far below the timer's limit; the clamp keeps a drain from ever being left half begun.
             GracefulShutdownOptions o = options.Value;
+            TimeSpan due = ShutdownBudget.Add(o.TerminationGracePeriod, o.PreStop.SigTermMargin);
             _armedAt = time.GetTimestamp();
             _timer = time.CreateTimer(static state => ((PreStopWatchdog)state!).Expire(), this,
-                o.TerminationGracePeriod + o.PreStop.SigTermMargin, Timeout.InfiniteTimeSpan);
+                due < ShutdownBudget.TimerLimit ? due : ShutdownBudget.TimerLimit, Timeout.InfiniteTimeSpan);
         }
 
         _onStopping = lifetime.ApplicationStopping.Register(static state => ((PreStopWatchdog)state!).Disarm(), this);
@@ -60,7 +64,7 @@ internal sealed class PreStopWatchdog(
         GracefulShutdownOptions o = options.Value;
         logger.PreStopNotFollowedBySigTerm(time.GetElapsedTime(Volatile.Read(ref _armedAt)).TotalSeconds, o.TerminationGracePeriod,
             o.PreStop.SigTermMargin);
-        lifetime.StopApplication();
+        conductor.RequestStop(DrainTrigger.PreStop);
     }
 
     private void Disarm()

@@ -3,11 +3,11 @@ using GracefulShutdown.Work;
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
-/// The library's public face (<see cref="IGracefulShutdown"/>) and the one entry point for every trigger: preStop, signals,
-/// <c>StopApplication</c> and <see cref="DrainAsync"/> all begin the same drain and share the same traffic wait.
+/// The library's public face (<see cref="IGracefulShutdown"/>). Its drain trigger asks the <see cref="ShutdownConductor"/>, like
+/// every other trigger does.
 /// </summary>
-internal sealed class GracefulShutdownService(LifecycleState state, RequestTracker requests, TrafficWait trafficWait, WorkTracker work)
-    : IGracefulShutdown
+internal sealed class GracefulShutdownService(LifecycleState state, TrafficWait trafficWait, ShutdownConductor conductor,
+    ShutdownBudgetSource budget, WorkTracker work) : IGracefulShutdown
 {
     public GracefulShutdownPhase Phase => state.Phase;
 
@@ -19,18 +19,16 @@ internal sealed class GracefulShutdownService(LifecycleState state, RequestTrack
 
     public CancellationToken DrainDeadline => state.DrainDeadline;
 
+    public ShutdownBudget Budget => budget.Current;
+
     /// <summary>Begins the drain if it has not begun. Returns whether this call began it.</summary>
-    public bool BeginDrain(DrainTrigger trigger) => state.BeginDrain(trigger, requests.InFlight);
+    public bool BeginDrain(DrainTrigger trigger) => conductor.Begin(trigger);
 
     /// <summary>Begins the drain (if needed) and returns its one traffic wait.</summary>
-    public Task<TrafficWaitResult> DrainAndWaitAsync(DrainTrigger trigger)
-    {
-        BeginDrain(trigger);
-        return trafficWait.WaitAsync();
-    }
+    public Task<TrafficWaitResult> DrainAndWaitAsync(DrainTrigger trigger) => conductor.WaitForTrafficAsync(trigger);
 
     public Task DrainAsync(CancellationToken cancellationToken = default) =>
-        DrainAndWaitAsync(DrainTrigger.DrainAsync).WaitAsync(cancellationToken);
+        conductor.WaitForTrafficAsync(DrainTrigger.DrainAsync).WaitAsync(cancellationToken);
 
     public IDisposable BeginWork(string name) => work.Begin(name);
 }

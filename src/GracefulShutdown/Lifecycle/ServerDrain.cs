@@ -4,35 +4,34 @@ using GracefulShutdown.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
 /// Stops the server with the library's own deadline rather than the remainder of the host's shared <c>ShutdownTimeout</c>,
-/// so that the drain gets exactly <c>DrainTimeout</c> however long the traffic wait took (less what closing long-lived
-/// connections used of it). The host's own later <c>IServer.StopAsync</c> call then finds the server stopped.
+/// so that the drain gets exactly <c>DrainTimeout</c> however long the traffic wait took (less what the drain participants,
+/// such as closing long-lived connections, used of it). The host's own later <c>IServer.StopAsync</c> call then finds the server stopped.
 /// </summary>
 internal sealed class ServerDrain
 {
     private readonly LifecycleState _state;
     private readonly RequestTracker _requests;
     private readonly IServiceProvider _services;
-    private readonly GracefulShutdownOptions _options;
+    private readonly ShutdownBudgetSource _budget;
     private readonly TimeProvider _time;
     private readonly ShutdownReport _report;
     private readonly ILogger _logger;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _aborted;
 
-    public ServerDrain(LifecycleState state, RequestTracker requests, IServiceProvider services, IOptions<GracefulShutdownOptions> options,
+    public ServerDrain(LifecycleState state, RequestTracker requests, IServiceProvider services, ShutdownBudgetSource budget,
         TimeProvider time, ShutdownReport report, ILogger<ServerDrain> logger, IMeterFactory meterFactory)
     {
         _report = report;
         _state = state;
         _requests = requests;
         _services = services;
-        _options = options.Value;
+        _budget = budget;
         _time = time;
         _logger = logger;
         Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
@@ -42,12 +41,13 @@ internal sealed class ServerDrain
             "Requests still in flight when the drain timeout aborted them.");
     }
 
-    /// <param name="spent">The part of the drain timeout already used (closing long-lived connections).</param>
+    /// <param name="spent">The part of the drain timeout already used (the drain participants).</param>
     /// <param name="cancellationToken">The host's stop token.</param>
     public async Task RunAsync(TimeSpan spent, CancellationToken cancellationToken)
     {
-        TimeSpan remaining = Max(TimeSpan.Zero, _options.DrainTimeout - spent);
-        _state.EnterStopping(Max(TimeSpan.Zero, remaining - _options.DrainCancellationLead));
+        ShutdownBudget budget = _budget.Current;
+        TimeSpan remaining = budget.ServerDrainTime(spent);
+        _state.EnterStopping(budget.DrainDeadline(remaining));
         long inFlight = _requests.InFlight;
         _logger.ServerDrainStarted(inFlight, remaining);
         _report.Facts.InFlightAtServerDrain = inFlight;
@@ -84,13 +84,11 @@ internal sealed class ServerDrain
         if (aborted > 0)
         {
             _aborted.Add(aborted);
-            _logger.DrainTimeoutReached(_options.DrainTimeout, aborted);
+            _logger.DrainTimeoutReached(budget.DrainTimeout, aborted);
         }
         else
         {
             _logger.ServerDrainCompleted(elapsed);
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -5,9 +5,10 @@ namespace GracefulShutdown.Signals;
 
 /// <summary>
 /// The application lifetime the host's own <c>IHostLifetime</c> (ConsoleLifetime, which answers SIGTERM, SIGINT and SIGQUIT) is
-/// built with: its <c>StopApplication()</c> defers the stop to <see cref="DeferredStop"/>; everything else is the real lifetime.
+/// built with: its <c>StopApplication()</c> asks the <see cref="ShutdownConductor"/> to stop after the traffic wait; everything
+/// else is the real lifetime.
 /// </summary>
-internal sealed class DeferringApplicationLifetime(IHostApplicationLifetime inner, DeferredStop stop) : IHostApplicationLifetime
+internal sealed class DeferringApplicationLifetime(IHostApplicationLifetime inner, ShutdownConductor conductor) : IHostApplicationLifetime
 {
     public CancellationToken ApplicationStarted => inner.ApplicationStarted;
 
@@ -15,5 +16,5 @@ internal sealed class DeferringApplicationLifetime(IHostApplicationLifetime inne
 
     public CancellationToken ApplicationStopped => inner.ApplicationStopped;
 
-    public void StopApplication() => stop.Request(DrainTrigger.HostLifetime);
+    public void StopApplication() => conductor.RequestStop(DrainTrigger.HostLifetime);
 }

@@ -10,29 +10,27 @@ namespace GracefulShutdown.Signals;
 
 /// <summary>
 /// The signal policy while the host runs: the first SIGTERM, SIGINT or SIGQUIT begins the drain and stops the host after the
-/// traffic wait (<see cref="DeferredStop"/>, so ApplicationStopping fires once balancers have stopped routing here); a second
+/// traffic wait (<see cref="ShutdownConductor.RequestStop"/>, so ApplicationStopping fires once balancers have stopped routing here); a second
 /// one skips the rest of the traffic wait; Ctrl+C outside Kubernetes skips it at once. A signal received during start-up
 /// (see <see cref="ProcessSignals"/>) stops the host as soon as it has started, without ever becoming ready.
 /// </summary>
 internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
 {
-    private readonly GracefulShutdownService _shutdown;
+    private readonly ShutdownConductor _conductor;
     private readonly TrafficWait _trafficWait;
     private readonly IHostApplicationLifetime _lifetime;
-    private readonly DeferredStop _deferredStop;
     private readonly bool _skipWaitOnInterrupt;
     private readonly ILogger _logger;
     private int _signalCount;
     private IDisposable? _registration;
     private CancellationTokenRegistration _stopWhenStarted;
 
-    public SignalHandling(GracefulShutdownService shutdown, TrafficWait trafficWait, IHostApplicationLifetime lifetime,
-        DeferredStop deferredStop, IOptions<GracefulShutdownOptions> options, KubernetesEnvironment kubernetes, ILogger<SignalHandling> logger)
+    public SignalHandling(ShutdownConductor conductor, TrafficWait trafficWait, IHostApplicationLifetime lifetime,
+        IOptions<GracefulShutdownOptions> options, KubernetesEnvironment kubernetes, ILogger<SignalHandling> logger)
     {
-        _shutdown = shutdown;
+        _conductor = conductor;
         _trafficWait = trafficWait;
         _lifetime = lifetime;
-        _deferredStop = deferredStop;
         _skipWaitOnInterrupt = options.Value.TrafficWait.SkipOnLocalInterrupt && !kubernetes.IsKubernetes;
         _logger = logger;
     }
@@ -43,7 +41,7 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
         if (early is PosixSignal signal)
         {
             _logger.SignalDuringStartup(Name(signal));
-            _shutdown.BeginDrain(DrainTrigger.SignalDuringStartup);
+            _conductor.Begin(DrainTrigger.SignalDuringStartup);
             _stopWhenStarted = _lifetime.ApplicationStarted.Register(static l => ((IHostApplicationLifetime)l!).StopApplication(), _lifetime);
         }
 
@@ -78,19 +76,19 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
             return;
         }
 
-        _shutdown.BeginDrain(context.Signal switch
+        DrainTrigger trigger = context.Signal switch
         {
             PosixSignal.SIGINT => DrainTrigger.SigInt,
             PosixSignal.SIGQUIT => DrainTrigger.SigQuit,
             _ => DrainTrigger.SigTerm,
-        });
-
+        };
+        _conductor.Begin(trigger);
         if (context.Signal == PosixSignal.SIGINT && _skipWaitOnInterrupt)
         {
             _trafficWait.Skip(TrafficWaitOutcome.SkippedOnLocalInterrupt);
         }
 
-        _deferredStop.Request(DrainTrigger.HostLifetime);
+        _conductor.RequestStop(trigger);
     }
 
     internal static string Name(PosixSignal signal) => signal switch

@@ -13,6 +13,7 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     private static readonly TimeSpan Safety = TimeSpan.FromSeconds(10);
     private readonly FakeTimeProvider _time = new();
     private readonly TestLifecycle _lifecycle;
+    private readonly CancellationTokenSource _deadline;
 
     public LongLivedConnectionCloserTests()
     {
@@ -24,13 +25,18 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         };
         _lifecycle = new TestLifecycle(_time, options);
         _lifecycle.MarkRunning();
+        _deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
     }
 
     private WebSocketRegistry Registry => _lifecycle.Services.GetRequiredService<WebSocketRegistry>();
 
-    private LongLivedConnectionCloser Closer => _lifecycle.Services.GetRequiredService<LongLivedConnectionCloser>();
+    private LongLivedConnectionCloser Closer => _lifecycle.Services.GetServices<IDrainParticipant>().OfType<LongLivedConnectionCloser>().Single();
 
-    public void Dispose() => _lifecycle.Dispose();
+    public void Dispose()
+    {
+        _lifecycle.Dispose();
+        _deadline.Dispose();
+    }
 
     [Fact]
     public async Task CloseAsync_SpreadsTheClosesOverTheWindow_With1001_AndEndsWhenEveryRequestEnded()
@@ -38,8 +44,7 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         using var closes = new SemaphoreSlim(0);
         (TrackedWebSocket Tracked, FakeWebSocket Inner)[] sockets = [.. Enumerable.Range(0, 4).Select(_ => Accept(closes: closes))];
         using var closed = _lifecycle.Collect<long>("graceful_shutdown.websockets.closed");
-        await WaitIsOverAsync();
-        Task closing = Closer.CloseAsync();
+        Task closing = CloseAsync(await WaitIsOverAsync());
 
         // Slot k of the 2 s window holds exactly one close: at each slot's end one more socket has been closed, and no other.
         var countAtSlotEnd = new List<int>();
@@ -73,9 +78,9 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         (TrackedWebSocket Tracked, FakeWebSocket Inner) polite = Accept();
         (TrackedWebSocket Tracked, FakeWebSocket Inner) stuck = Accept();
         using var aborted = _lifecycle.Collect<long>("graceful_shutdown.websockets.aborted");
-        await WaitIsOverAsync();
+        TrafficWaitResult wait = await WaitIsOverAsync();
 
-        Task closing = Closer.CloseAsync();
+        Task closing = CloseAsync(wait);
         _time.Advance(TimeSpan.FromSeconds(2));
         Registry.Remove(polite.Tracked);
         bool doneBeforeTheTimeout = closing.IsCompleted;
@@ -95,9 +100,9 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         var optedOut = new DefaultHttpContext();
         optedOut.SetEndpoint(new Endpoint(null, new EndpointMetadataCollection(WebSocketCloseOptOut.Instance), "own close"));
         (TrackedWebSocket Tracked, FakeWebSocket Inner) own = Accept(optedOut);
-        await WaitIsOverAsync();
+        TrafficWaitResult wait = await WaitIsOverAsync();
 
-        Task closing = Closer.CloseAsync();
+        Task closing = CloseAsync(wait);
         _time.Advance(TimeSpan.FromSeconds(5));
         await closing.WaitAsync(Safety);
 
@@ -110,11 +115,11 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     public async Task CloseAsync_AfterASkippedWait_ClosesEverythingAtOnce()
     {
         (TrackedWebSocket Tracked, FakeWebSocket Inner)[] sockets = [Accept(), Accept(), Accept()];
-        _lifecycle.BeginDrain(DrainTrigger.SigTerm);
+        _lifecycle.State.BeginDrain(DrainTrigger.SigTerm, 0);
         _lifecycle.TrafficWait.Skip(TrafficWaitOutcome.SkippedBySecondSignal);
-        await _lifecycle.TrafficWait.WaitAsync().WaitAsync(Safety);
+        TrafficWaitResult wait = await _lifecycle.TrafficWait.WaitAsync().WaitAsync(Safety);
 
-        Task closing = Closer.CloseAsync();
+        Task closing = CloseAsync(wait);
 
         Assert.All(sockets, s => Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, s.Inner.SentStatus));
         foreach ((TrackedWebSocket tracked, _) in sockets)
@@ -128,8 +133,7 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
     [Fact]
     public async Task ASocketAcceptedAfterTheCloseBegan_IsClosedAtOnce()
     {
-        await WaitIsOverAsync();
-        Task closing = Closer.CloseAsync();
+        Task closing = CloseAsync(await WaitIsOverAsync());
 
         (TrackedWebSocket Tracked, FakeWebSocket Inner) late = Accept();
 
@@ -143,8 +147,7 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         using var closes = new SemaphoreSlim(0);
         (TrackedWebSocket Tracked, FakeWebSocket Inner) socket = Accept(closes: closes);
         _lifecycle.Options.Connections.CloseWindow = TimeSpan.Zero;
-        LongLivedConnectionCloser closer = Closer; // created with the host, before any drain
-
+        // Through the conductor, as every trigger goes: nobody calls the close.
         _lifecycle.BeginDrain(DrainTrigger.PreStop);
         Task<TrafficWaitResult> wait = _lifecycle.TrafficWait.WaitAsync();
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -154,7 +157,7 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         Assert.True(await closes.WaitAsync(Safety));
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.Inner.SentStatus);
         Registry.Remove(socket.Tracked);
-        await closer.CloseAsync().WaitAsync(Safety);
+        await _lifecycle.Conductor.BeforeStopAsync(DrainTrigger.PreStop).WaitAsync(Safety);
     }
 
     [Fact]
@@ -190,12 +193,21 @@ public sealed class LongLivedConnectionCloserTests : IDisposable
         return (tracked, inner);
     }
 
-    private async Task WaitIsOverAsync()
+    /// <summary>Runs the close as the conductor does, with the participants' deadline at the options' CloseTimeout (5 s).</summary>
+    private Task CloseAsync(TrafficWaitResult wait)
     {
-        _lifecycle.BeginDrain(DrainTrigger.SigTerm);
+        _deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        return Closer.RunAsync(wait, _deadline.Token);
+    }
+
+    /// <summary>Begins the drain in the state alone (not through the conductor, which would start the close itself) and ends the wait.</summary>
+    private async Task<TrafficWaitResult> WaitIsOverAsync()
+    {
+        _lifecycle.State.BeginDrain(DrainTrigger.SigTerm, 0);
         Task<TrafficWaitResult> wait = _lifecycle.TrafficWait.WaitAsync();
         _time.Advance(TimeSpan.FromSeconds(1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
+        return result;
     }
 }

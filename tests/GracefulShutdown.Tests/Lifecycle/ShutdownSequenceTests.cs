@@ -1,3 +1,4 @@
+using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
 using GracefulShutdown.Signals;
 using GracefulShutdown.Startup;
@@ -27,7 +28,7 @@ public sealed class ShutdownSequenceTests : IDisposable
     private readonly TestLifetime _lifetime = new();
     private readonly TestLifecycle _lifecycle;
     private readonly LifecycleState _coordinator;
-    private readonly ShutdownSequence _service;
+    private readonly LifecycleHostedService _service;
     private readonly FakeLogCollector _logs;
 
     public ShutdownSequenceTests()
@@ -35,7 +36,7 @@ public sealed class ShutdownSequenceTests : IDisposable
         _server.SetupGet(s => s.Features).Returns(new FeatureCollection());
         _lifecycle = new TestLifecycle(_time, _options, server: _server.Object, lifetime: _lifetime);
         _coordinator = _lifecycle.State;
-        _service = _lifecycle.Hosted<ShutdownSequence>();
+        _service = _lifecycle.Hosted<LifecycleHostedService>();
         _logs = _lifecycle.Logs;
     }
 

@@ -5,17 +5,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
-namespace GracefulShutdown.Tests.Signals;
+namespace GracefulShutdown.Tests.Lifecycle;
 
 /// <summary>On a signal, ApplicationStopping (the host's stop) comes after the traffic wait, not at the start of the drain.</summary>
-public sealed class DeferredStopTests : IDisposable
+public sealed class ShutdownConductorTests : IDisposable
 {
     private static readonly TimeSpan Safety = TimeSpan.FromSeconds(10);
     private readonly FakeTimeProvider _time = new();
     private readonly StopRecordingLifetime _lifetime = new();
     private readonly TestLifecycle _lifecycle;
 
-    public DeferredStopTests()
+    public ShutdownConductorTests()
     {
         var options = new GracefulShutdownOptions
         {
@@ -48,7 +48,7 @@ public sealed class DeferredStopTests : IDisposable
     [Fact]
     public async Task TheHostLifetimesStopApplication_IsDeferredToo_AndBothStopOnce()
     {
-        var deferring = new DeferringApplicationLifetime(_lifetime, _lifecycle.Services.GetRequiredService<DeferredStop>());
+        var deferring = new DeferringApplicationLifetime(_lifetime, _lifecycle.Conductor);
 
         // What ConsoleLifetime does on SIGTERM, next to the library's own handler.
         deferring.StopApplication();
