@@ -23,7 +23,7 @@ internal sealed class TestLifecycle : IDisposable
     private readonly ServiceProvider _provider;
 
     public TestLifecycle(FakeTimeProvider time, GracefulShutdownOptions options, bool kubernetes = false, IServer? server = null,
-        IHostApplicationLifetime? lifetime = null)
+        IHostApplicationLifetime? lifetime = null, Action<IServiceCollection>? configure = null)
     {
         Time = time;
         Options = options;
@@ -43,6 +43,7 @@ internal sealed class TestLifecycle : IDisposable
 
         services.AddGracefulShutdown();
         services.AddSingleton<IOptions<GracefulShutdownOptions>>(Microsoft.Extensions.Options.Options.Create(options));
+        configure?.Invoke(services);
         _provider = services.BuildServiceProvider();
     }
 
