@@ -189,7 +189,9 @@ internal sealed class TrafficWait : IDisposable
         double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
         string conclusiveText = double.IsInfinity(conclusive) ? "none (no traffic seen)" : conclusive.ToString("0.### 's'", CultureInfo.InvariantCulture);
         _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate, conclusiveText,
-            result.Before.RecentRequests, result.Before.RecentSeconds);
+            result.Before.RecentRequests, result.Before.RecentSeconds,
+            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Requests,
+            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Seconds);
         long lastArrival = _requests.LastArrivalWhileDraining;
         ShutdownFacts facts = _report.Facts;
         facts.WaitOutcome = result.Outcome.ToString();
@@ -230,6 +232,13 @@ internal sealed class TrafficWait : IDisposable
 
         public double ExpectedBeforeMaximum(TimeSpan remaining) => UpperRate * remaining.TotalSeconds;
 
+        /// <summary>
+        /// The arrivals the lower bound of a finished wait came from, for event 102. The last arrival is capped at the wait's
+        /// end: a request that came after the decision is not part of it.
+        /// </summary>
+        public static RateBasis BasisOf(TrafficWaitResult result, TimeSpan untilLastArrival) =>
+            TrafficEvidence.LowerRateBasis(result.Before, result.RequestsDuringWait,
+                Min(Max(untilLastArrival, TimeSpan.Zero), result.Elapsed).TotalSeconds);
     }
 
     public void Dispose()

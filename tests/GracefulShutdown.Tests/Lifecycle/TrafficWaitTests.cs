@@ -279,6 +279,35 @@ public sealed class TrafficWaitTests
     }
 
     [Fact]
+    public async Task WaitEndedLog_NamesTheCountsTheRateCameFrom()
+    {
+        _options.TrafficWait.Maximum = TimeSpan.FromSeconds(6);
+        using TestLifecycle lifecycle = CreateRunning();
+        _time.Advance(TimeSpan.FromMilliseconds(700)); // 0.7 s of history, no request
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 26; i++) // 26 requests during the wait, the last at 5.98 s
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(230));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        TrafficWaitResult result = await WaitToEnd(wait);
+
+        FakeLogRecord record = Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 102);
+        Assert.DoesNotContain("before the drain ≥", record.Message, StringComparison.Ordinal);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"≥ {result.LowerRate:0.###}/s (95 % lower bound from 26 requests in 6.68 s"), record.Message, StringComparison.Ordinal);
+        Assert.Contains("0 requests in the 0.7 s before the drain", record.Message, StringComparison.Ordinal);
+        Assert.Equal("Traffic wait ended (MaximumReached) after 6.000 s; 26 requests arrived during the wait. Arrival rate ≥ 2.727/s " +
+            "(95 % lower bound from 26 requests in 6.68 s; 0 requests in the 0.7 s before the drain); conclusive silence: 2.533 s.", record.Message);
+        Assert.Equal("26", record.GetStructuredStateValue("RateRequests"));
+        Assert.Equal("0", record.GetStructuredStateValue("RecentRequests"));
+        Assert.Equal("26", record.GetStructuredStateValue("RequestCount"));
+    }
+
+    [Fact]
     public async Task CalledRepeatedly_IsOneSharedWait()
     {
         _options.TrafficWait.Maximum = _options.TrafficWait.Minimum;
