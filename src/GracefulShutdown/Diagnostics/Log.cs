@@ -77,10 +77,11 @@ internal static partial class Log
 
     [LoggerMessage(102, LogLevel.Information,
         "Traffic wait ended ({Outcome}) after {ElapsedSeconds:0.000} s; {RequestCount} requests arrived during the wait. " +
-        "Rate before the drain ≥ {LowerRate:0.###}/s ({RecentRequests} requests in {RecentSeconds:0.#} s); conclusive silence: {ConclusiveSilence}.",
+        "Arrival rate ≥ {LowerRate:0.###}/s (95 % lower bound from {RateRequests} requests in {RateSeconds:0.###} s; " +
+        "{RecentRequests} requests in the {RecentSeconds:0.#} s before the drain); conclusive silence: {ConclusiveSilence}.",
         EventName = "TrafficWaitEnded")]
     public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount,
-        double lowerRate, string conclusiveSilence, long recentRequests, double recentSeconds);
+        double lowerRate, string conclusiveSilence, long recentRequests, double recentSeconds, long rateRequests, double rateSeconds);
 
     [LoggerMessage(109, LogLevel.Information,
         "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +

@@ -51,6 +51,45 @@ internal static class TrafficEvidence
         return seconds >= TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
     }
 
+    /// <summary>
+    /// The arrivals the lower bound of the rate <em>now</em> is taken from (docs/traffic-wait.md, "The present"): the recent
+    /// window before the drain and the wait until its last request together — unless the wait's requests are too few for the
+    /// window's rate (their upper bound below the window's lower bound: the rate dropped at the drain, and a balancer still
+    /// routes here at the lower rate), in which case the wait's alone. The window may never raise the rate the wait shows.
+    /// </summary>
+    public static RateBasis LowerRateBasis(TrafficObservation before, long requestsDuringWait, double secondsRouted)
+    {
+        bool dropped = requestsDuringWait > 0
+            && UpperRate(requestsDuringWait, secondsRouted) < LowerRate(before.RecentRequests, before.RecentSeconds);
+        return dropped
+            ? new RateBasis(requestsDuringWait, secondsRouted)
+            : new RateBasis(before.RecentRequests + requestsDuringWait, before.RecentSeconds + secondsRouted);
+    }
+
+    /// <summary>
+    /// The upper bound of the rate <em>now</em> (docs/traffic-wait.md, "The present"): over the recent window before the drain
+    /// and the whole wait so far — unless the wait's requests are too many for the window's rate (their lower bound above the
+    /// window's upper bound: the rate rose), in which case over the wait's alone. The whole history since readiness may
+    /// tighten it only while that present holds no request at all: then nothing contradicts the longer silence. Once a
+    /// request arrived in the present, a long quiet history must not make a busy present look idle.
+    /// </summary>
+    public static double PresentUpperRate(TrafficObservation before, long requestsDuringWait, double secondsWaited)
+    {
+        long present = before.RecentRequests + requestsDuringWait;
+        if (present == 0)
+        {
+            return Math.Min(
+                UpperRate(0, before.RecentSeconds + secondsWaited),
+                UpperRate(before.TotalRequests, before.TotalSeconds + secondsWaited));
+        }
+
+        bool rose = requestsDuringWait > 0
+            && LowerRate(requestsDuringWait, secondsWaited) > UpperRate(before.RecentRequests, before.RecentSeconds);
+        return rose
+            ? UpperRate(requestsDuringWait, secondsWaited)
+            : UpperRate(present, before.RecentSeconds + secondsWaited);
+    }
+
     /// <summary>The chi-square quantile for <paramref name="k"/> degrees of freedom (Wilson–Hilferty; within 1 % for k ≥ 2).</summary>
     private static double ChiSquareQuantile(long k, double z)
     {
@@ -58,4 +97,10 @@ internal static class TrafficEvidence
         double b = Math.Max(0, 1 - a + z * Math.Sqrt(a));
         return k * b * b * b;
     }
+}
+
+/// <summary>The arrivals a rate bound was taken from: <paramref name="Requests"/> requests in <paramref name="Seconds"/> seconds.</summary>
+internal readonly record struct RateBasis(long Requests, double Seconds)
+{
+    public double LowerRate => TrafficEvidence.LowerRate(Requests, Seconds);
 }

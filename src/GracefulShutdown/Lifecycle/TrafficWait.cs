@@ -145,7 +145,8 @@ internal sealed class TrafficWait : IDisposable
             return TrafficWaitOutcome.Quiet;
         }
 
-        return evidence.Quiet >= _options.QuietPeriod && evidence.ExpectedBeforeMaximum(_options.Maximum - elapsed) <= _options.IdleThreshold
+        return evidence.MayBeIdle && evidence.Quiet >= _options.QuietPeriod
+            && evidence.ExpectedBeforeMaximum(_options.Maximum - elapsed) <= _options.IdleThreshold
             ? TrafficWaitOutcome.Idle
             : null;
     }
@@ -155,15 +156,19 @@ internal sealed class TrafficWait : IDisposable
     {
         TimeSpan untilConclusive = evidence.ConclusiveSilence == TimeSpan.MaxValue ? TimeSpan.MaxValue : evidence.ConclusiveSilence - evidence.Quiet;
 
-        // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold then.
-        TimeSpan untilIdle = evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
+        // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold
+        // then (the bound itself only falls while the silence lasts, so this is never too early).
+        TimeSpan untilIdle = evidence.MayBeIdle && evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
             ? _options.Maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _options.Maximum.TotalSeconds))
             : TimeSpan.MaxValue;
         TimeSpan next = Max(_options.Minimum - elapsed, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle)));
         return Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
     }
 
-    /// <summary>What the arrivals before the drain and during the wait say at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// What the arrivals before the drain and during the wait say at <paramref name="now"/>. Both bounds are of the rate now
+    /// (docs/traffic-wait.md, "The present"): older evidence joins the present's only where it does not contradict it.
+    /// </summary>
     private Evidence Weigh(long now, TimeSpan elapsed)
     {
         TrafficObservation before = _before;
@@ -172,13 +177,10 @@ internal sealed class TrafficWait : IDisposable
         long last = Math.Max(start, _requests.LastArrivalWhileDraining);
 
         // Arrivals during the wait are evidence too: a balancer routed here at least until the last of them.
-        double routedSeconds = _time.GetElapsedTime(start, last).TotalSeconds;
-        double lower = TrafficEvidence.LowerRate(before.RecentRequests + duringWait, before.RecentSeconds + routedSeconds);
-        double upper = Math.Min(
-            TrafficEvidence.UpperRate(before.RecentRequests + duringWait, before.RecentSeconds + elapsed.TotalSeconds),
-            TrafficEvidence.UpperRate(before.TotalRequests + duringWait, before.TotalSeconds + elapsed.TotalSeconds));
+        double lower = TrafficEvidence.LowerRateBasis(before, duringWait, _time.GetElapsedTime(start, last).TotalSeconds).LowerRate;
+        double upper = TrafficEvidence.PresentUpperRate(before, duringWait, elapsed.TotalSeconds);
         TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
-        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper);
+        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait);
     }
 
     private void Report(TrafficWaitResult result)
@@ -187,7 +189,9 @@ internal sealed class TrafficWait : IDisposable
         double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
         string conclusiveText = double.IsInfinity(conclusive) ? "none (no traffic seen)" : conclusive.ToString("0.### 's'", CultureInfo.InvariantCulture);
         _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate, conclusiveText,
-            result.Before.RecentRequests, result.Before.RecentSeconds);
+            result.Before.RecentRequests, result.Before.RecentSeconds,
+            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Requests,
+            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Seconds);
         long lastArrival = _requests.LastArrivalWhileDraining;
         ShutdownFacts facts = _report.Facts;
         facts.WaitOutcome = result.Outcome.ToString();
@@ -216,9 +220,25 @@ internal sealed class TrafficWait : IDisposable
         _duration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
     }
 
-    private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate)
+    /// <param name="Quiet">The silence since the last request, or since the drain start.</param>
+    /// <param name="ConclusiveSilence">The silence that ends the wait as Quiet.</param>
+    /// <param name="LowerRate">The lower bound of the rate now.</param>
+    /// <param name="UpperRate">The upper bound of the rate now.</param>
+    /// <param name="PresentRequests">The requests in the recent window before the drain and during the wait.</param>
+    private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests)
     {
+        /// <summary>Gets whether the wait may end as Idle: never once a request arrived in the recent window or during the wait.</summary>
+        public bool MayBeIdle => PresentRequests == 0;
+
         public double ExpectedBeforeMaximum(TimeSpan remaining) => UpperRate * remaining.TotalSeconds;
+
+        /// <summary>
+        /// The arrivals the lower bound of a finished wait came from, for event 102. The last arrival is capped at the wait's
+        /// end: a request that came after the decision is not part of it.
+        /// </summary>
+        public static RateBasis BasisOf(TrafficWaitResult result, TimeSpan untilLastArrival) =>
+            TrafficEvidence.LowerRateBasis(result.Before, result.RequestsDuringWait,
+                Min(Max(untilLastArrival, TimeSpan.Zero), result.Elapsed).TotalSeconds);
     }
 
     public void Dispose()

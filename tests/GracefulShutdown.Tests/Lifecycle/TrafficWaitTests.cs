@@ -196,6 +196,117 @@ public sealed class TrafficWaitTests
         Assert.Equal("00:00:15", warning.GetStructuredStateValue("Maximum"));
     }
 
+    [Theory]
+    [InlineData(24)]
+    [InlineData(3)]
+    public async Task QuietForHoursThenBusy_RequestsDuringTheWait_NeverEndItAsIdle(int quietHours)
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, quietHours * 3600, _ => 0); // a tiny rate over the whole history…
+        Serve(lifecycle, 60, _ => 3); // …but 3 requests/s over the last minute
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 37 && !wait.IsCompleted; i++) // a balancer still routes here: one request every 400 ms, to 14.8 s
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(400));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.True(result.Outcome == TrafficWaitOutcome.MaximumReached,
+            $"{result.Outcome} after {result.Elapsed.TotalSeconds} s with {result.RequestsDuringWait} requests already arrived during the wait");
+        Assert.Equal(TimeSpan.FromSeconds(15), result.Elapsed);
+        Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 107);
+    }
+
+    [Fact]
+    public async Task QuietForHoursThenBusy_TrafficStopsDuringTheWait_EndsQuietOnceTheSilenceIsConclusive()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 24 * 3600, _ => 0);
+        Serve(lifecycle, 60, _ => 3);
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 15; i++) // one request every 400 ms for 6 s, then the balancer stops
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(400));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        TrafficWaitResult result = await WaitToEnd(wait);
+
+        Assert.True(result.Outcome == TrafficWaitOutcome.Quiet, $"{result.Outcome} after {result.Elapsed.TotalSeconds} s");
+        Assert.Equal(6 + result.ConclusiveSilence.TotalSeconds, result.Elapsed.TotalSeconds, 0.001);
+        Assert.InRange(result.ConclusiveSilence, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)); // ln(1000) / 2.6 per second
+    }
+
+    [Fact]
+    public async Task QuietForHours_ARequestInTheRecentWindow_IsNotIdle()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 24 * 3600, _ => 0);
+        Serve(lifecycle, 60, second => second == 30 ? 1 : 0); // a caller was here 30 s before the drain
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        TrafficWaitResult result = await WaitToEnd(wait);
+        Assert.True(result.Outcome == TrafficWaitOutcome.MaximumReached, $"{result.Outcome} after {result.Elapsed.TotalSeconds} s");
+        Assert.Equal(TimeSpan.FromSeconds(15), result.Elapsed);
+    }
+
+    [Fact]
+    public async Task BusyService_ALaggingBalancerStillSends2PerSecond_TheRateDuringTheWaitDecides()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, _ => 300);
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 40 && !wait.IsCompleted; i++) // far fewer than 300/s: one balancer still routes here
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.True(result.Outcome == TrafficWaitOutcome.MaximumReached,
+            $"{result.Outcome} after {result.Elapsed.TotalSeconds} s with {result.RequestsDuringWait} requests already arrived during the wait");
+        Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 107);
+    }
+
+    [Fact]
+    public async Task WaitEndedLog_NamesTheCountsTheRateCameFrom()
+    {
+        _options.TrafficWait.Maximum = TimeSpan.FromSeconds(6);
+        using TestLifecycle lifecycle = CreateRunning();
+        _time.Advance(TimeSpan.FromMilliseconds(700)); // 0.7 s of history, no request
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+
+        for (int i = 0; i < 26; i++) // 26 requests during the wait, the last at 5.98 s
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(230));
+            lifecycle.Requests.OnRequestStarted();
+            lifecycle.Requests.OnRequestFinished();
+        }
+
+        TrafficWaitResult result = await WaitToEnd(wait);
+
+        FakeLogRecord record = Assert.Single(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 102);
+        Assert.DoesNotContain("before the drain ≥", record.Message, StringComparison.Ordinal);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"≥ {result.LowerRate:0.###}/s (95 % lower bound from 26 requests in 6.68 s"), record.Message, StringComparison.Ordinal);
+        Assert.Contains("0 requests in the 0.7 s before the drain", record.Message, StringComparison.Ordinal);
+        Assert.Equal("Traffic wait ended (MaximumReached) after 6.000 s; 26 requests arrived during the wait. Arrival rate ≥ 2.727/s " +
+            "(95 % lower bound from 26 requests in 6.68 s; 0 requests in the 0.7 s before the drain); conclusive silence: 2.533 s.", record.Message);
+        Assert.Equal("26", record.GetStructuredStateValue("RateRequests"));
+        Assert.Equal("0", record.GetStructuredStateValue("RecentRequests"));
+        Assert.Equal("26", record.GetStructuredStateValue("RequestCount"));
+    }
+
     [Fact]
     public async Task CalledRepeatedly_IsOneSharedWait()
     {
@@ -248,6 +359,23 @@ public sealed class TrafficWaitTests
     {
         Assert.Equal(upper, TrafficEvidence.UpperRate(requests, seconds), upper * 0.01);
         Assert.Equal(lower, TrafficEvidence.LowerRate(requests, seconds), Math.Max(lower * 0.01, 1e-9));
+    }
+
+    [Fact]
+    public void RateBounds_AreOfThePresent_OlderEvidenceJoinsOnlyWhereItDoesNotContradictIt()
+    {
+        // An empty present: the whole history's longer silence may tighten the upper bound (an idle replica ends at Minimum).
+        Assert.Equal(TrafficEvidence.UpperRate(0, 605), TrafficEvidence.PresentUpperRate(new(0, 60, 0, 600), 0, 5), 1e-12);
+
+        // Busy now after a day of nothing: the day must not make the last minute's 180 requests look idle.
+        Assert.Equal(TrafficEvidence.UpperRate(180, 65), TrafficEvidence.PresentUpperRate(new(180, 60, 180, 86_460), 0, 5), 1e-12);
+
+        // Nothing before the drain, 20 requests in the first 2 s of the wait: the rate rose, the wait's alone bounds it.
+        Assert.Equal(TrafficEvidence.UpperRate(20, 2), TrafficEvidence.PresentUpperRate(new(0, 60, 0, 600), 20, 2), 1e-12);
+
+        // The wait's requests agree with the window: pooled. Far fewer than the window's rate: the wait's alone.
+        Assert.Equal(new RateBasis(660, 66), TrafficEvidence.LowerRateBasis(new(600, 60, 600, 60), 60, 6));
+        Assert.Equal(new RateBasis(9, 4.5), TrafficEvidence.LowerRateBasis(new(18_000, 60, 18_000, 60), 9, 4.5));
     }
 
     [Theory]
