@@ -6,14 +6,14 @@ VARIANTS = {
     2: dict(name="plain-prestop-sleep", title="2. Plain ASP.NET Core, preStop sleep 15 s", library=False, prestop="sleep"),
     3: dict(name="library-sigterm", title="3. Library, SIGTERM only", library=True, prestop=None),
     4: dict(name="library-prestop-http", title="4. Library, preStop httpGet /lifecycle/prestop", library=True, prestop="http"),
-    # Readiness kept passing while draining (GracefulShutdown:TrafficWait:ReadinessFailureDelay, --readiness-delay). A core
+    # Readiness kept passing while draining (GracefulShutdown:Endpoints:ReadinessFailureDelay, --readiness-delay). A core
     # without that option fails start-up on the unknown key; the harness then reports the row as not run.
     5: dict(name="library-sigterm-ready-kept", title="5. Library, SIGTERM only, ReadinessFailureDelay {delay}", library=True,
             prestop=None, readiness_delay=True),
     6: dict(name="library-prestop-http-ready-kept", title="6. Library, preStop httpGet, ReadinessFailureDelay {delay}", library=True,
             prestop="http", readiness_delay=True),
 }
-READINESS_DELAY_ENV = "GracefulShutdown__TrafficWait__ReadinessFailureDelay"
+READINESS_DELAY_ENV = "GracefulShutdown__Endpoints__ReadinessFailureDelay"
 
 # The models besides "rollout" (the original one). Every setting can be changed with the --<model>-* options.
 MODELS = {

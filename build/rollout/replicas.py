@@ -45,7 +45,7 @@ class Replica:
             if self.proc.poll() is not None:
                 if self.variant.get("readiness_delay") and self._log_mentions("ReadinessFailureDelay"):
                     raise NotSupported(f"start-up failed on the key {READINESS_DELAY_ENV} (this core does not know "
-                                       f"GracefulShutdown:TrafficWait:ReadinessFailureDelay); see {self.logfile}")
+                                       f"GracefulShutdown:Endpoints:ReadinessFailureDelay); see {self.logfile}")
                 raise RuntimeError(f"replica {self.name} exited with {self.proc.returncode}; see {self.logfile}")
             status, _ = http_get(url, 1)
             if status == 200:

@@ -64,7 +64,7 @@ def main():
     ap.add_argument("--lags", default="1,5", help="propagation lags L in seconds, comma-separated")
     ap.add_argument("--variants", default=None,
                     help="comma-separated variant numbers for every model (default: 1,2,3,4; fallback 1-6). 5 and 6 pass "
-                         "GracefulShutdown__TrafficWait__ReadinessFailureDelay (--readiness-delay)")
+                         "GracefulShutdown__Endpoints__ReadinessFailureDelay (--readiness-delay)")
     ap.add_argument("--grace", type=float, default=30, help="terminationGracePeriodSeconds")
     ap.add_argument("--prestop-sleep", type=float, default=15)
     ap.add_argument("--health-checks", default="on,off",
@@ -82,7 +82,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "artifacts", "rollout"))
     ap.add_argument("--app-arg", action="append", default=[], help="extra argument for every replica (repeatable), e.g. --app-arg=--GracefulShutdown:TrafficWait:Minimum=00:00:05")
     ap.add_argument("--readiness-delay", default="00:00:15",
-                    help="GracefulShutdown:TrafficWait:ReadinessFailureDelay for variants 5 and 6 (environment variable)")
+                    help="GracefulShutdown:Endpoints:ReadinessFailureDelay for variants 5 and 6 (environment variable)")
     m = ap.add_argument_group("models")
     m.add_argument("--sparse-interval", type=float, default=2.5, help="seconds between the sparse caller's requests")
     m.add_argument("--sparse-lag", type=float, default=8)
