@@ -27,8 +27,11 @@ public static class GrpcGracefulShutdownBuilderExtensions
     /// <remarks>
     /// <para>This operation is idempotent. It calls <c>AddGrpc()</c> and <c>AddGrpcHealthChecks()</c>.</para>
     /// <para>
-    /// The names <c>""</c> and <see cref="GrpcShutdownOptions.ReadinessService"/> answer like <c>/health/ready</c> and turn
-    /// NOT_SERVING the moment the drain begins (Watch calls get it pushed at once); <see cref="GrpcShutdownOptions.LivenessService"/>
+    /// The names <c>""</c> and <see cref="GrpcShutdownOptions.ReadinessService"/> answer like <c>/health/ready</c>, from the same
+    /// rule (<see cref="IGracefulShutdownProbes"/>): they turn NOT_SERVING when the drain begins, or, with
+    /// <c>GracefulShutdown:TrafficWait:ReadinessFailureDelay</c> set, when that delay or the traffic wait is over, whichever comes
+    /// first; Watch calls get it pushed at that moment (<see cref="IGracefulShutdownProbes.ReadinessLost"/>), not at the next
+    /// <see cref="GrpcShutdownOptions.RefreshInterval"/>. <see cref="GrpcShutdownOptions.LivenessService"/>
     /// and <see cref="GrpcShutdownOptions.StartupService"/> answer like <c>/health/live</c> and <c>/health/startup</c>. Health checks
     /// tagged <c>ready</c>, <c>live</c> or <c>startup</c> feed them as they feed the HTTP probes. Any other service name mapped with
     /// <c>AddGrpcHealthChecks(o =&gt; o.Services.Map(…))</c> keeps working, answered from the health-check publisher

@@ -10,8 +10,9 @@ public class GrpcShutdownOptions
 
     /// <summary>
     /// Gets or sets the health-service name that answers like the readiness probe: SERVING when <c>/health/ready</c> would
-    /// answer 200, NOT_SERVING from the moment the drain begins. The empty name <c>""</c>, which most clients ask for, always
-    /// answers the same.
+    /// answer 200, NOT_SERVING when it would answer 503 — from the moment the drain begins, or, with
+    /// <c>GracefulShutdown:TrafficWait:ReadinessFailureDelay</c> set, once that delay or the traffic wait is over. The empty name
+    /// <c>""</c>, which most clients ask for, always answers the same.
     /// </summary>
     /// <value>The default value is <c>readiness</c>. Not empty, and different from the other two names.</value>
     public string ReadinessService { get; set; } = "readiness";
@@ -26,7 +27,7 @@ public class GrpcShutdownOptions
 
     /// <summary>
     /// Gets or sets how often the health checks tagged <c>startup</c>, <c>ready</c> and <c>live</c> are evaluated again for the
-    /// health service. Lifecycle changes (ready, drain) are pushed at once, whatever this interval.
+    /// health service. Lifecycle changes (ready, readiness lost while draining) are pushed at once, whatever this interval.
     /// </summary>
     /// <value>The default value is 1 second. Between 100 milliseconds and 1 minute.</value>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);

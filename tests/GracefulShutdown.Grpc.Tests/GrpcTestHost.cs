@@ -15,14 +15,18 @@ namespace GracefulShutdown.Grpc.Tests;
 /// <summary>An app with the library and the gRPC add-on on real Kestrel, HTTP/2 on 127.0.0.1 port 0, and a real client channel.</summary>
 internal sealed class GrpcTestHost : IAsyncDisposable
 {
-    private GrpcTestHost(WebApplication app, GrpcChannel channel, LogSink logs)
+    private GrpcTestHost(WebApplication app, string address, GrpcChannel channel, LogSink logs)
     {
         App = app;
+        Address = new Uri(address);
         Channel = channel;
         Logs = logs;
     }
 
     public WebApplication App { get; }
+
+    /// <summary>Gets the address Kestrel listens on (h2c: HTTP/2 without TLS, so HTTP clients need prior knowledge).</summary>
+    public Uri Address { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -64,7 +68,7 @@ internal sealed class GrpcTestHost : IAsyncDisposable
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         await app.Services.GetRequiredService<IGracefulShutdown>().WhenReady.WaitAsync(TimeSpan.FromSeconds(30));
-        return new GrpcTestHost(app, GrpcChannel.ForAddress(address), logs);
+        return new GrpcTestHost(app, address, GrpcChannel.ForAddress(address), logs);
     }
 
     public async ValueTask DisposeAsync()

@@ -13,8 +13,10 @@ namespace GracefulShutdown.Grpc.Probes;
 
 /// <summary>
 /// Keeps the gRPC health service's statuses (held by Grpc.HealthCheck's <see cref="HealthServiceImpl"/>, which serves Check and
-/// pushes to Watch) in step with <see cref="IGracefulShutdownProbes"/>: at once on the lifecycle's own events, and every
-/// <see cref="GrpcShutdownOptions.RefreshInterval"/> for the tagged health checks.
+/// pushes to Watch) in step with <see cref="IGracefulShutdownProbes"/>: at once on the lifecycle's own events (ready, and
+/// <see cref="IGracefulShutdownProbes.ReadinessLost"/>), and every <see cref="GrpcShutdownOptions.RefreshInterval"/> for the
+/// tagged health checks. It applies no readiness rule of its own: while draining, readiness answers exactly like
+/// <c>/health/ready</c> (a readiness failure delay included).
 /// </summary>
 internal sealed class GrpcHealthStatusUpdater : BackgroundService
 {
@@ -28,7 +30,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ServingStatus> _applied = new(StringComparer.Ordinal);
     private CancellationTokenSource _refreshNow = new();
-    private CancellationTokenRegistration _drainRegistration;
+    private CancellationTokenRegistration _readinessLostRegistration;
 
     public GrpcHealthStatusUpdater(HealthServiceImpl health, IGracefulShutdown lifecycle, IGracefulShutdownProbes probes,
         IServiceProvider services, IOptions<GrpcShutdownOptions> options, TimeProvider time, ILogger<GrpcHealthStatusUpdater> logger)
@@ -49,8 +51,9 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
     {
         _logger.Configured(_options.ReadinessService, _options.LivenessService, _options.StartupService, _options.EndStreamsWhenTrafficWaitEnds);
 
-        // Pushed from the drain's own callback, not at the next refresh: Watch callers must learn of the drain at once.
-        _drainRegistration = _lifecycle.DrainStarted.Register(static state => ((GrpcHealthStatusUpdater)state!).OnDrainStarted(), this);
+        // Pushed from the lifecycle's own callback, not at the next refresh: Watch callers must learn at once that readiness is
+        // gone (at the drain start, or when the readiness failure delay or the traffic wait is over).
+        _readinessLostRegistration = _probes.ReadinessLost.Register(static state => ((GrpcHealthStatusUpdater)state!).OnReadinessLost(), this);
         _ = _lifecycle.WhenReady.ContinueWith(static (_, state) => ((GrpcHealthStatusUpdater)state!).OnReady(), this,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return base.StartAsync(cancellationToken);
@@ -95,7 +98,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
         RefreshNow();
     }
 
-    private void OnDrainStarted()
+    private void OnReadinessLost()
     {
         lock (_gate)
         {
@@ -142,8 +145,8 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
     {
         lock (_gate)
         {
-            // An evaluation that began before the drain must not turn readiness back to SERVING after it.
-            ServingStatus ready = _lifecycle.DrainStarted.IsCancellationRequested ? ServingStatus.NotServing : ToServing(readiness);
+            // An evaluation that began before readiness was lost must not turn it back to SERVING after that.
+            ServingStatus ready = _probes.ReadinessLost.IsCancellationRequested ? ServingStatus.NotServing : ToServing(readiness);
             Set(string.Empty, ready);
             Set(_options.ReadinessService, ready);
             Set(_options.LivenessService, ToServing(liveness));
@@ -188,7 +191,7 @@ internal sealed class GrpcHealthStatusUpdater : BackgroundService
 
     public override void Dispose()
     {
-        _drainRegistration.Dispose();
+        _readinessLostRegistration.Dispose();
         lock (_gate)
         {
             _refreshNow.Dispose();

@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace GracefulShutdown.Endpoints;
 
-/// <summary>What every library endpoint shares: GET/HEAD only, never cached, problem details for errors.</summary>
+/// <summary>
+/// What every library endpoint shares: GET/HEAD only for the probes and GET only for preStop, never cached, problem details
+/// for errors.
+/// </summary>
 internal static class EndpointResponses
 {
     public static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
@@ -17,10 +20,21 @@ internal static class EndpointResponses
         headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
     }
 
-    public static Task MethodNotAllowedAsync(HttpContext context)
+    /// <summary>405 for the probes: they change nothing, so they answer GET and HEAD.</summary>
+    public static Task MethodNotAllowedAsync(HttpContext context) =>
+        MethodNotAllowedAsync(context, "GET, HEAD", "This endpoint answers GET and HEAD.");
+
+    /// <summary>
+    /// 405 for preStop: it begins the drain, so it answers GET only (kubelet's <c>httpGet</c> hook sends GET). HEAD is a safe
+    /// method (RFC 9110) that monitors and link checkers send; it must change nothing.
+    /// </summary>
+    public static Task GetOnlyMethodNotAllowedAsync(HttpContext context) =>
+        MethodNotAllowedAsync(context, "GET", "This endpoint answers GET only: it begins the drain, and other methods must change nothing.");
+
+    private static Task MethodNotAllowedAsync(HttpContext context, string allow, string detail)
     {
-        context.Response.Headers.Allow = "GET, HEAD";
-        return ProblemAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", "This endpoint answers GET and HEAD.");
+        context.Response.Headers.Allow = allow;
+        return ProblemAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", detail);
     }
 
     public static Task ProblemAsync(HttpContext context, int statusCode, string title, string detail) =>

@@ -55,9 +55,10 @@ internal sealed class PreStopEndpoint
 
     private async Task HandleAsync(HttpContext context)
     {
-        if (!EndpointResponses.IsGetOrHead(context))
+        // GET only: HEAD is a safe method (monitors, link checkers) and must not begin a drain.
+        if (!HttpMethods.IsGet(context.Request.Method))
         {
-            await EndpointResponses.MethodNotAllowedAsync(context).ConfigureAwait(false);
+            await EndpointResponses.GetOnlyMethodNotAllowedAsync(context).ConfigureAwait(false);
             return;
         }
 

@@ -6,9 +6,10 @@ namespace GracefulShutdown.Endpoints;
 
 /// <summary>
 /// Decides each probe's answer: the lifecycle state first (an intentionally unready instance runs no check and logs no
-/// error), then the cached tagged health checks.
+/// error), then the cached tagged health checks. The one readiness rule: every health surface (HTTP probes, gRPC health)
+/// answers from here, and <see cref="ReadinessLost"/> tells the ones that push when the rule turns readiness off for good.
 /// </summary>
-internal sealed class ProbeStatus : IGracefulShutdownProbes
+internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
 {
     private readonly LifecycleState _state;
     private readonly TrafficWait _trafficWait;
@@ -17,6 +18,12 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes
     private readonly CachedHealthChecks _startupChecks;
     private readonly CachedHealthChecks _readyChecks;
     private readonly CachedHealthChecks _liveChecks;
+    private readonly Lock _sync = new();
+    private readonly CancellationTokenSource _readinessLost = new();
+    private readonly CancellationTokenRegistration _onDrainStarted;
+    private readonly CancellationTokenRegistration _onTrafficWaitEnded;
+    private ITimer? _delayTimer;
+    private bool _disposed;
 
     public ProbeStatus(LifecycleState state, TrafficWait trafficWait, IOptions<GracefulShutdownOptions> options,
         IOptions<HealthCheckServiceOptions> healthCheckOptions, IServiceProvider services, TimeProvider time)
@@ -24,6 +31,8 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes
         _state = state;
         _trafficWait = trafficWait;
         _time = time;
+
+        // The one place the readiness failure delay is read.
         _readinessFailureDelay = options.Value.TrafficWait.ReadinessFailureDelay;
         var service = (HealthCheckService?)services.GetService(typeof(HealthCheckService));
         ICollection<HealthCheckRegistration> registrations = healthCheckOptions.Value.Registrations;
@@ -31,7 +40,14 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes
         _startupChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Startup, cache, time);
         _readyChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Ready, cache, time);
         _liveChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Live, cache, time);
+        ReadinessLost = _readinessLost.Token;
+
+        // Last: a token already canceled runs the callback here.
+        _onDrainStarted = state.DrainStarted.Register(static probes => ((ProbeStatus)probes!).OnDrainStarted(), this);
+        _onTrafficWaitEnded = trafficWait.Ended.Register(static probes => ((ProbeStatus)probes!).LoseReadiness(), this);
     }
+
+    public CancellationToken ReadinessLost { get; }
 
     /// <summary>Gets whether the library's own state lets the probe pass; the tagged checks come after.</summary>
     public bool StatePasses(GracefulShutdownProbe probe) => probe switch
@@ -50,7 +66,56 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes
         && _state.Phase == GracefulShutdownPhase.Draining
         && _state.BecameReady
         && !_trafficWait.Ended.IsCancellationRequested
+        && !_readinessLost.IsCancellationRequested
         && _time.GetElapsedTime(_state.DrainStartedAt) < _readinessFailureDelay;
+
+    /// <summary>
+    /// Arms <see cref="ReadinessLost"/> for the moment <see cref="StillServingWhileDraining"/> turns false by itself; the end of
+    /// the traffic wait, if it comes first, cancels it too.
+    /// </summary>
+    private void OnDrainStarted()
+    {
+        TimeSpan remaining = StillServingWhileDraining()
+            ? _readinessFailureDelay - _time.GetElapsedTime(_state.DrainStartedAt)
+            : TimeSpan.Zero;
+        if (remaining > TimeSpan.Zero)
+        {
+            lock (_sync)
+            {
+                if (_disposed || _readinessLost.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _delayTimer = _time.CreateTimer(static probes => ((ProbeStatus)probes!).LoseReadiness(), this, remaining, Timeout.InfiniteTimeSpan);
+            }
+
+            // The rule decides, not the timer: time may have reached the delay while the timer was being armed.
+            if (StillServingWhileDraining())
+            {
+                return;
+            }
+        }
+
+        LoseReadiness();
+    }
+
+    private void LoseReadiness()
+    {
+        lock (_sync)
+        {
+            if (_disposed || _readinessLost.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _delayTimer?.Dispose();
+            _delayTimer = null;
+
+            // Callbacks (the gRPC health push) must not run on the timer, a signal handler or a request.
+            _ = _readinessLost.CancelAsync();
+        }
+    }
 
     public ValueTask<HealthStatus> CheckAsync(GracefulShutdownProbe probe, CancellationToken cancellationToken = default)
     {
@@ -71,4 +136,22 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes
         GracefulShutdownProbe.Readiness => _readyChecks,
         _ => _liveChecks,
     };
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _delayTimer?.Dispose();
+        }
+
+        _onDrainStarted.Dispose();
+        _onTrafficWaitEnded.Dispose();
+        _readinessLost.Dispose();
+    }
 }

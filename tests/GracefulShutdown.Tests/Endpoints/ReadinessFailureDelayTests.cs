@@ -107,6 +107,81 @@ public sealed class ReadinessFailureDelayTests : IAsyncDisposable
         gate.SetResult();
     }
 
+    // ReadinessLost: what push-based surfaces (gRPC health Watch) register on; canceled exactly when the HTTP probe turns 503 for good.
+
+    private static CancellationToken ReadinessLost(WebApplication app) => app.Services.GetRequiredService<IGracefulShutdownProbes>().ReadinessLost;
+
+    private static async Task WhenCanceledAsync(CancellationToken token)
+    {
+        var canceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = token.Register(canceled.SetResult);
+        await canceled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task ReadinessLost_WithoutADelay_IsCanceledWhenTheDrainBegins()
+    {
+        WebApplication app = await StartAsync(TimeSpan.Zero);
+        bool lostWhileRunning = ReadinessLost(app).IsCancellationRequested;
+
+        _ = BeginDrainAsync(app);
+        await WhenCanceledAsync(ReadinessLost(app));
+
+        Assert.False(lostWhileRunning);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Draining"), await ReadyAsync(app));
+    }
+
+    [Fact]
+    public async Task ReadinessLost_WithADelay_IsCanceledWhenTheDelayPasses_NotBefore()
+    {
+        WebApplication app = await StartAsync(TimeSpan.FromSeconds(3));
+
+        _ = BeginDrainAsync(app);
+        await WhenCanceledAsync(app.Lifecycle().DrainStarted);
+        _time.Advance(TimeSpan.FromSeconds(3) - TimeSpan.FromMilliseconds(1));
+        bool lostJustBefore = ReadinessLost(app).IsCancellationRequested;
+        (HttpStatusCode, string) justBefore = await ReadyAsync(app);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await WhenCanceledAsync(ReadinessLost(app));
+
+        Assert.False(lostJustBefore);
+        Assert.Equal((HttpStatusCode.OK, "Ready"), justBefore);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Draining"), await ReadyAsync(app));
+        Assert.False(app.TrafficWait().Ended.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task ReadinessLost_IsCanceledWhenTheTrafficWaitEndsBeforeTheDelay()
+    {
+        WebApplication app = await StartAsync(TimeSpan.FromSeconds(15));
+
+        Task<TrafficWaitResult> wait = BeginDrainAsync(app);
+        _time.Advance(TimeSpan.FromSeconds(14));
+        bool lostDuringTheDelay = ReadinessLost(app).IsCancellationRequested;
+        app.TrafficWait().Skip(TrafficWaitOutcome.SkippedBySecondSignal);
+        await wait.WaitAsync(TimeSpan.FromSeconds(10));
+        await WhenCanceledAsync(ReadinessLost(app));
+
+        Assert.False(lostDuringTheDelay);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "Draining"), await ReadyAsync(app));
+    }
+
+    [Fact]
+    public async Task ReadinessLost_ForAnInstanceThatWasNeverReady_IsCanceledWhenTheDrainBegins_WhateverTheDelay()
+    {
+        var gate = new TaskCompletionSource();
+        _app = await TestHostBuilder.StartAsync(_time, o =>
+            {
+                o.TrafficWait.Maximum = TimeSpan.FromSeconds(15);
+                o.TrafficWait.ReadinessFailureDelay = TimeSpan.FromSeconds(10);
+            },
+            s => s.AddGracefulShutdown().AddStartupGate("pending", (_, _) => gate.Task));
+
+        _ = BeginDrainAsync(_app);
+        await WhenCanceledAsync(ReadinessLost(_app));
+        gate.SetResult();
+    }
+
     [Theory]
     [InlineData("-00:00:01")]
     [InlineData("00:00:16")]
