@@ -48,8 +48,10 @@ public static class EurekaGracefulShutdownBuilderExtensions
         }
 
         services.AddSingleton<Marker>();
-        services.AddOptions<EurekaClientOptions>().BindConfiguration(EurekaClientOptions.SectionName).ValidateOnStart();
-        services.AddOptions<EurekaInstanceOptions>().BindConfiguration(EurekaInstanceOptions.SectionName).ValidateOnStart();
+        // Strict like every package, but Steeltoe's settings for what this client does not do (it fetches no registry) are
+        // accepted and ignored, so that an existing Steeltoe configuration starts as it is.
+        services.AddOptions<EurekaClientOptions>().BindStrictly(EurekaClientOptions.SectionName, SteeltoeClientKeys).ValidateOnStart();
+        services.AddOptions<EurekaInstanceOptions>().BindStrictly(EurekaInstanceOptions.SectionName, SteeltoeInstanceKeys).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EurekaClientOptions>, EurekaClientOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EurekaInstanceOptions>, EurekaInstanceOptionsValidator>());
 
@@ -65,6 +67,21 @@ public static class EurekaGracefulShutdownBuilderExtensions
         services.AddHealthChecks().AddCheck<EurekaHealthCheck>(EurekaHealthChecks.Name, tags: [EurekaHealthChecks.Tag]);
         return builder;
     }
+
+    // Steeltoe's eureka:client settings for fetching the registry and its HTTP client, which this client does not use.
+    private static readonly string[] SteeltoeClientKeys =
+    [
+        "shouldFetchRegistry", "registryFetchIntervalSeconds", "shouldFilterOnlyUpInstances", "shouldDisableDelta",
+        "shouldOnDemandUpdateStatusChange", "validateCertificates", "eurekaServer", "health", "accessTokenUri", "clientId",
+        "clientSecret", "instanceInfoReplicationIntervalSeconds", "eurekaServerConnectTimeoutSeconds", "eurekaServerRetryCount",
+    ];
+
+    // Steeltoe's eureka:instance settings this client derives itself or does not register.
+    private static readonly string[] SteeltoeInstanceKeys =
+    [
+        "registrationMethod", "nonSecurePortEnabled", "securePortEnabled", "instanceEnabledOnInit", "homePageUrlPath", "homePageUrl",
+        "statusPageUrl", "healthCheckUrl", "secureHealthCheckUrl", "asgName", "dataCenterInfo", "useNetworkInterfaces",
+    ];
 
     /// <summary>Marks that the Eureka services are registered, so <c>AddEureka()</c> runs once.</summary>
     private sealed class Marker;

@@ -29,7 +29,7 @@ public static class GrpcGracefulShutdownBuilderExtensions
     /// <para>
     /// The names <c>""</c> and <see cref="GrpcShutdownOptions.ReadinessService"/> answer like <c>/health/ready</c>, from the same
     /// rule (<see cref="IGracefulShutdownProbes"/>): they turn NOT_SERVING when the drain begins, or, with
-    /// <c>GracefulShutdown:TrafficWait:ReadinessFailureDelay</c> set, when that delay or the traffic wait is over, whichever comes
+    /// <c>GracefulShutdown:Endpoints:ReadinessFailureDelay</c> set, when that delay or the traffic wait is over, whichever comes
     /// first; Watch calls get it pushed at that moment (<see cref="IGracefulShutdownProbes.ReadinessLost"/>), not at the next
     /// <see cref="GrpcShutdownOptions.RefreshInterval"/>. <see cref="GrpcShutdownOptions.LivenessService"/>
     /// and <see cref="GrpcShutdownOptions.StartupService"/> answer like <c>/health/live</c> and <c>/health/startup</c>. Health checks
@@ -51,8 +51,7 @@ public static class GrpcGracefulShutdownBuilderExtensions
         }
 
         services.AddSingleton<GrpcMarker>();
-        services.AddOptions<GrpcShutdownOptions>().BindConfiguration(GrpcShutdownOptions.SectionName,
-            static binder => binder.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.AddOptions<GrpcShutdownOptions>().BindStrictly(GrpcShutdownOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrpcShutdownOptions>, GrpcShutdownOptionsValidator>());
 
         services.AddGrpc();

@@ -11,7 +11,7 @@ public class GrpcShutdownOptions
     /// <summary>
     /// Gets or sets the health-service name that answers like the readiness probe: SERVING when <c>/health/ready</c> would
     /// answer 200, NOT_SERVING when it would answer 503 — from the moment the drain begins, or, with
-    /// <c>GracefulShutdown:TrafficWait:ReadinessFailureDelay</c> set, once that delay or the traffic wait is over. The empty name
+    /// <c>GracefulShutdown:Endpoints:ReadinessFailureDelay</c> set, once that delay or the traffic wait is over. The empty name
     /// <c>""</c>, which most clients ask for, always answers the same.
     /// </summary>
     /// <value>The default value is <c>readiness</c>. Not empty, and different from the other two names.</value>

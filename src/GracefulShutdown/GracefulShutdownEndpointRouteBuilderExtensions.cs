@@ -35,10 +35,12 @@ public static class GracefulShutdownEndpointRouteBuilderExtensions
         GracefulShutdownEndpointOptions paths = lifecycle.Options.Endpoints;
         var composite = new CompositeEndpointConventionBuilder(
         [
-            Map(paths.StartupPath, lifecycle.Probes.Startup, "Startup probe"),
-            Map(paths.ReadinessPath, lifecycle.Probes.Readiness, "Readiness probe"),
-            Map(paths.LivenessPath, lifecycle.Probes.Liveness, "Liveness probe"),
-            Map(paths.PreStopPath, lifecycle.PreStop, "preStop hook"),
+            Map(paths.StartupPath, EndpointResponses.GetAndHead, lifecycle.Probes.Startup, "Startup probe"),
+            Map(paths.ReadinessPath, EndpointResponses.GetAndHead, lifecycle.Probes.Readiness, "Readiness probe"),
+            Map(paths.LivenessPath, EndpointResponses.GetAndHead, lifecycle.Probes.Liveness, "Liveness probe"),
+
+            // GET only: HEAD is a safe method (monitors and link checkers send it) and must not begin a drain.
+            Map(paths.PreStopPath, [HttpMethods.Get], lifecycle.PreStop, "preStop hook"),
         ]);
         composite.ExcludeFromDescription();
 
@@ -46,8 +48,8 @@ public static class GracefulShutdownEndpointRouteBuilderExtensions
         composite.WithMetadata(MappedGracefulShutdownEndpoint.Instance);
         return composite;
 
-        IEndpointConventionBuilder Map(string path, RequestDelegate handler, string name) =>
-            endpoints.MapMethods(path, EndpointResponses.GetAndHead, lifecycle.OnManagementPort(handler)).WithDisplayName(name);
+        IEndpointConventionBuilder Map(string path, string[] methods, RequestDelegate handler, string name) =>
+            endpoints.MapMethods(path, methods, lifecycle.OnManagementPort(handler)).WithDisplayName(name);
     }
 
     private sealed class CompositeEndpointConventionBuilder(IEndpointConventionBuilder[] builders) : IEndpointConventionBuilder

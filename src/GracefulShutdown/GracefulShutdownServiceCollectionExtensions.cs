@@ -38,8 +38,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         if (AddCore(services))
         {
-            services.AddOptions<GracefulShutdownOptions>().Configure<IConfiguration>(static (options, configuration) =>
-                AddOnSections.Bind(configuration.GetSection(GracefulShutdownOptions.SectionName), options));
+            services.AddOptions<GracefulShutdownOptions>().BindStrictly(GracefulShutdownOptions.SectionName);
         }
 
         return new GracefulShutdownBuilder(services);
@@ -162,7 +161,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services);
-        services.AddOptions<GracefulShutdownOptions>().Configure(options => AddOnSections.Bind(configuration, options));
+        services.AddOptions<GracefulShutdownOptions>().Configure<IEnumerable<ClaimedSection>>((options, claimed) =>
+            StrictConfigurationBinder.Bind(configuration, options, claimed, []));
         return new GracefulShutdownBuilder(services);
     }
 }

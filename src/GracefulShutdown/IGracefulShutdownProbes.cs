@@ -20,7 +20,7 @@ public interface IGracefulShutdownProbes
 
     /// <summary>
     /// Gets a token that is canceled when the lifecycle makes readiness fail for good: when the drain begins, or, with
-    /// <c>GracefulShutdown:TrafficWait:ReadinessFailureDelay</c> set, when that delay has passed or the traffic wait is over,
+    /// <c>GracefulShutdown:Endpoints:ReadinessFailureDelay</c> set, when that delay has passed or the traffic wait is over,
     /// whichever comes first. From then on <see cref="CheckAsync"/> answers <see cref="HealthStatus.Unhealthy"/> for
     /// <see cref="GracefulShutdownProbe.Readiness"/>.
     /// </summary>

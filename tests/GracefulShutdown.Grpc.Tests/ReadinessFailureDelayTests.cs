@@ -26,7 +26,7 @@ public sealed class ReadinessFailureDelayTests
             s.AddSingleton<TimeProvider>(time);
 
             // The one place the test names the option (its key is moving to GracefulShutdown:Endpoints:ReadinessFailureDelay).
-            s.Configure<GracefulShutdownOptions>(o => o.TrafficWait.ReadinessFailureDelay = Delay);
+            s.Configure<GracefulShutdownOptions>(o => o.Endpoints.ReadinessFailureDelay = Delay);
 
             // Beyond anything the test advances before the delay passes: NOT_SERVING can come only from the lifecycle's push.
             s.Configure<GrpcShutdownOptions>(o => o.RefreshInterval = TimeSpan.FromMinutes(1));

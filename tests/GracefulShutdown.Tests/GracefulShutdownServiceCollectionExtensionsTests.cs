@@ -145,24 +145,49 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void AddGracefulShutdown_AddOnSubsection_IsLeftToTheAddOnWhileTyposStillFail()
+    public void AddGracefulShutdown_AnAddOnsStrictSubsection_IsLeftToTheAddOn_WhileTyposStillFailOnBothSides()
     {
-        using ServiceProvider accepted = Build(services => services.AddGracefulShutdown(), new()
+        // An add-on binds its own section strictly; the core names none.
+        static void AddOn(IServiceCollection services) =>
+            services.AddOptions<AddOnOptions>().BindStrictly(GracefulShutdownOptions.SectionName + ":AddOn");
+
+        using ServiceProvider accepted = Build(services => AddOn(services.AddGracefulShutdown().Services), new()
         {
-            ["GracefulShutdown:Grpc:ReadinessService"] = "ready",
+            ["GracefulShutdown:AddOn:Setting"] = "on",
             ["GracefulShutdown:TrafficWait:Maximum"] = "00:00:12",
         });
         Assert.Equal(TimeSpan.FromSeconds(12), accepted.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.TrafficWait.Maximum);
+        Assert.Equal("on", accepted.GetRequiredService<IOptions<AddOnOptions>>().Value.Setting);
 
-        using ServiceProvider typo = Build(services => services.AddGracefulShutdown(), new() { ["GracefulShutdown:TrafficWait:Maximun"] = "00:00:20" });
+        using ServiceProvider coreTypo = Build(services => AddOn(services.AddGracefulShutdown().Services), new() { ["GracefulShutdown:TrafficWait:Maximun"] = "00:00:20" });
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(
-            () => typo.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+            () => coreTypo.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
         Assert.Contains("Maximun", error.Message, StringComparison.Ordinal);
+
+        using ServiceProvider addOnTypo = Build(services => AddOn(services.AddGracefulShutdown().Services), new() { ["GracefulShutdown:AddOn:Setings"] = "on" });
+        error = Assert.Throws<InvalidOperationException>(() => addOnTypo.GetRequiredService<IOptions<AddOnOptions>>().Value);
+        Assert.Contains("GracefulShutdown:AddOn:Setings ('on'); AddOnOptions has Setting", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddGracefulShutdown_AnAddOnsSection_WithoutTheAddOn_FailsRatherThanBeingIgnored()
+    {
+        using ServiceProvider provider = Build(services => services.AddGracefulShutdown(), new() { ["GracefulShutdown:Grpc:ReadinessService"] = "ready" });
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(
+            () => provider.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+        Assert.Contains("GracefulShutdown:Grpc (a section); GracefulShutdownOptions has ", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An add-on's options.</summary>
+    public sealed class AddOnOptions
+    {
+        public string? Setting { get; set; }
     }
 
     [Theory]
     [InlineData("GracefulShutdown:Typo", "1", "GracefulShutdown:Typo ('1'); GracefulShutdownOptions has ")]
-    [InlineData("GracefulShutdown:TrafficWait:Maximun", "00:00:20", "GracefulShutdown:TrafficWait:Maximun ('00:00:20'); TrafficWaitOptions has Minimum, QuietPeriod, Maximum")]
+    [InlineData("GracefulShutdown:TrafficWait:Maximun", "00:00:20", "GracefulShutdown:TrafficWait:Maximun ('00:00:20'); TrafficWaitOptions has Minimum, Maximum, QuietPeriod")]
     [InlineData("GracefulShutdown:PreStop:Tokn", "s3cr3t", "GracefulShutdown:PreStop:Tokn (value not shown); PreStopOptions has ")]
     [InlineData("GracefulShutdown:Connectons:CloseWindow", "00:00:01", "GracefulShutdown:Connectons (a section); GracefulShutdownOptions has ")]
     public void AddGracefulShutdown_UnknownKey_FailsNamingTheFullKeyItsValueAndTheKnownSettings(string key, string value, string expected)

@@ -28,7 +28,7 @@ internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOpt
 
     public async Task RunAsync(TrafficWaitResult wait, CancellationToken deadline)
     {
-        LongLivedConnectionOptions connections = options.Value.Connections;
+        ConnectionOptions connections = options.Value.Connections;
         if (!connections.CloseWebSockets)
         {
             return;

@@ -39,7 +39,7 @@ internal sealed class GracefulShutdownMiddleware
         _requests = requests;
         _endpoints = endpoints;
         _services = services;
-        _closeWhileDraining = endpoints.Options.CloseConnectionsWhileDraining;
+        _closeWhileDraining = endpoints.Options.Connections.CloseKeepAliveWhileDraining;
         _ignoredPaths = endpoints.Options.TrafficWait.IgnoredPaths;
         _webSockets = endpoints.Options.Connections.CloseWebSockets ? webSockets : null;
     }

@@ -33,7 +33,7 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
         _time = time;
 
         // The one place the readiness failure delay is read.
-        _readinessFailureDelay = options.Value.TrafficWait.ReadinessFailureDelay;
+        _readinessFailureDelay = options.Value.Endpoints.ReadinessFailureDelay;
         var service = (HealthCheckService?)services.GetService(typeof(HealthCheckService));
         ICollection<HealthCheckRegistration> registrations = healthCheckOptions.Value.Registrations;
         TimeSpan cache = options.Value.Endpoints.CheckResultCacheDuration;
@@ -58,7 +58,7 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
     };
 
     /// <summary>
-    /// TrafficWait:ReadinessFailureDelay: a draining pod that keeps passing stays <c>serving</c> for kube-proxy's
+    /// Endpoints:ReadinessFailureDelay: a draining pod that keeps passing stays <c>serving</c> for kube-proxy's
     /// terminating-endpoint fallback and for balancers that health-check it, until the delay or the traffic wait is over.
     /// </summary>
     private bool StillServingWhileDraining() =>

@@ -45,7 +45,8 @@ internal sealed class ShutdownConductor(
         bool began = state.BeginDrain(trigger, requests.InFlight);
         lock (_sync)
         {
-            _beforeStop ??= RunBeforeStopAsync();
+            // The wait starts here, on the trigger's own call: its evidence is frozen at the drain's start.
+            _beforeStop ??= RunBeforeStopAsync(trafficWait.WaitAsync());
         }
 
         return began;
@@ -109,11 +110,11 @@ internal sealed class ShutdownConductor(
         }
     }
 
-    private async Task RunBeforeStopAsync()
+    private async Task RunBeforeStopAsync(Task<TrafficWaitResult> waiting)
     {
-        // Off the caller: it may be a signal handler or a request.
+        // The participants run off the caller: it may be a signal handler or a request.
         await Task.Yield();
-        TrafficWaitResult wait = await trafficWait.WaitAsync().ConfigureAwait(false);
+        TrafficWaitResult wait = await waiting.ConfigureAwait(false);
         Volatile.Write(ref _beforeStopStartedAt, time.GetTimestamp());
         try
         {

@@ -31,7 +31,7 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
         _conductor = conductor;
         _trafficWait = trafficWait;
         _lifetime = lifetime;
-        _skipWaitOnInterrupt = options.Value.TrafficWait.SkipOnLocalInterrupt && !kubernetes.IsKubernetes;
+        _skipWaitOnInterrupt = options.Value.Signals.SkipWaitOnLocalInterrupt && !kubernetes.IsKubernetes;
         _logger = logger;
     }
 

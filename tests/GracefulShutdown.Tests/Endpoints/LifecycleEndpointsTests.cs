@@ -212,7 +212,7 @@ public sealed class LifecycleEndpointsTests : IAsyncDisposable
     [Fact]
     public async Task AppRequest_WhileDrainingWithClosingOff_KeepsConnection()
     {
-        WebApplication app = await StartAsync(o => o.CloseConnectionsWhileDraining = false);
+        WebApplication app = await StartAsync(o => o.Connections.CloseKeepAliveWhileDraining = false);
         app.Shutdown().BeginDrain(DrainTrigger.SigTerm);
 
         HttpResponseMessage during = await app.GetTestClient().GetAsync("/");

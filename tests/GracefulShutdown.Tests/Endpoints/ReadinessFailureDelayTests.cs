@@ -9,7 +9,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace GracefulShutdown.Tests.Endpoints;
 
 /// <summary>
-/// TrafficWait:ReadinessFailureDelay: how long readiness keeps passing after the drain begins (terminating endpoints stay
+/// Endpoints:ReadinessFailureDelay: how long readiness keeps passing after the drain begins (terminating endpoints stay
 /// <c>serving</c>). 0 fails at once; up to Maximum; never past the end of the traffic wait.
 /// </summary>
 public sealed class ReadinessFailureDelayTests : IAsyncDisposable
@@ -30,7 +30,7 @@ public sealed class ReadinessFailureDelayTests : IAsyncDisposable
         {
             o.TrafficWait.Minimum = TimeSpan.FromSeconds(5);
             o.TrafficWait.Maximum = TimeSpan.FromSeconds(15);
-            o.TrafficWait.ReadinessFailureDelay = delay;
+            o.Endpoints.ReadinessFailureDelay = delay;
         });
 
     private static async Task<(HttpStatusCode Status, string Body)> ReadyAsync(WebApplication app)
@@ -97,7 +97,7 @@ public sealed class ReadinessFailureDelayTests : IAsyncDisposable
         _app = await TestHostBuilder.StartAsync(_time, o =>
             {
                 o.TrafficWait.Maximum = TimeSpan.FromSeconds(15);
-                o.TrafficWait.ReadinessFailureDelay = TimeSpan.FromSeconds(10);
+                o.Endpoints.ReadinessFailureDelay = TimeSpan.FromSeconds(10);
             },
             s => s.AddGracefulShutdown().AddStartupGate("pending", (_, _) => gate.Task));
 
@@ -173,7 +173,7 @@ public sealed class ReadinessFailureDelayTests : IAsyncDisposable
         _app = await TestHostBuilder.StartAsync(_time, o =>
             {
                 o.TrafficWait.Maximum = TimeSpan.FromSeconds(15);
-                o.TrafficWait.ReadinessFailureDelay = TimeSpan.FromSeconds(10);
+                o.Endpoints.ReadinessFailureDelay = TimeSpan.FromSeconds(10);
             },
             s => s.AddGracefulShutdown().AddStartupGate("pending", (_, _) => gate.Task));
 
@@ -183,16 +183,19 @@ public sealed class ReadinessFailureDelayTests : IAsyncDisposable
     }
 
     [Theory]
-    [InlineData("-00:00:01")]
-    [InlineData("00:00:16")]
-    public void Validation_NamesTheKeyAndValue(string value)
+    [InlineData("-00:00:01", "GracefulShutdown:Endpoints:ReadinessFailureDelay (-00:00:01) must not be negative.")]
+    [InlineData("00:00:16", "GracefulShutdown:Endpoints:ReadinessFailureDelay (00:00:16) must not exceed GracefulShutdown:TrafficWait:Maximum (00:00:15).")]
+    public void Validation_NamesTheKeyAndValue(string value, string message)
     {
-        var options = new GracefulShutdownOptions { TrafficWait = { Maximum = TimeSpan.FromSeconds(15), ReadinessFailureDelay = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) } };
+        var options = new GracefulShutdownOptions
+        {
+            TrafficWait = { Maximum = TimeSpan.FromSeconds(15) },
+            Endpoints = { ReadinessFailureDelay = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+        };
 
         Microsoft.Extensions.Options.ValidateOptionsResult result = new GracefulShutdownOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
-        Assert.Contains($"GracefulShutdown:TrafficWait:ReadinessFailureDelay ({value}) must be between 00:00:00 and GracefulShutdown:TrafficWait:Maximum (00:00:15).",
-            result.Failures!);
+        Assert.Contains(message, result.Failures!);
     }
 }

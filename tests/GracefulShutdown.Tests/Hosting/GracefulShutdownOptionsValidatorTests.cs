@@ -119,6 +119,69 @@ public sealed class GracefulShutdownOptionsValidatorTests
     }
 
     [Fact]
+    public async Task StartAsync_DurationsNearTimeSpanMaxValue_FailValidationNamingTheKeys_NotWithAnOverflow()
+    {
+        // The review's reproduction (defect 4): the sum of the budget overflowed in the validator, the host-options setup and the
+        // watchdog, and start-up crashed with OverflowException (exit 134).
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["GracefulShutdown:TrafficWait:Maximum"] = "10675199.02:48:05",
+            ["GracefulShutdown:TerminationGracePeriod"] = "10675199.02:48:05",
+        });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddGracefulShutdown();
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using WebApplication app = builder.Build();
+            await app.StartAsync();
+        });
+
+        Assert.Contains("GracefulShutdown:TrafficWait:Maximum (10675199.02:48:05) must be at most 1.00:00:00.", exception.Message);
+        Assert.Contains("GracefulShutdown:TerminationGracePeriod (10675199.02:48:05) must be at most 1.00:00:00.", exception.Message);
+    }
+
+    [Theory]
+    [InlineData("50.00:00:00")]
+    [InlineData("49.17:02:47.295")]
+    public void Validate_AGracePeriodTheTimersCannotTake_NamesTheKey(string value)
+    {
+        // Defect 3: 49.7 days and more passed validation; every preStop call then began the drain and answered 500.
+        var grace = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        var options = new GracefulShutdownOptions { TerminationGracePeriod = grace };
+
+        ValidateOptionsResult result = _validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains($"GracefulShutdown:TerminationGracePeriod ({grace}) must be at most 1.00:00:00.", result.Failures!);
+    }
+
+    [Theory]
+    [InlineData("TrafficWait:Minimum")]
+    [InlineData("TrafficWait:QuietPeriod")]
+    [InlineData("DrainCancellationLead")]
+    [InlineData("StopMargin")]
+    [InlineData("PreStop:SigTermMargin")]
+    [InlineData("Connections:CloseWindow")]
+    [InlineData("Endpoints:ReadinessFailureDelay")]
+    [InlineData("Sidecar:DrainDuration")]
+    public void Validate_EveryDuration_NeitherNegativeNorAboveADay(string key)
+    {
+        foreach ((string value, string rule) in new[] { ("-00:00:01", "must not be negative."), ("1.00:00:01", "must be at most 1.00:00:00.") })
+        {
+            IConfiguration configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+            var options = new GracefulShutdownOptions();
+            configuration.Bind(options);
+
+            ValidateOptionsResult result = _validator.Validate(null, options);
+
+            Assert.Contains($"GracefulShutdown:{key} ({value}) {rule}", result.Failures!);
+        }
+    }
+
+    [Fact]
     public async Task StartAsync_UnknownKey_FailsNamingIt()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();

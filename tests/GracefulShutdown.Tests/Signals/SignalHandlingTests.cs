@@ -59,7 +59,7 @@ public sealed class SignalHandlingTests
     [InlineData(PosixSignal.SIGINT, false, false)]
     public void OnSignal_WhenTheWaitMustRun_DoesNotSkipIt(PosixSignal signal, bool kubernetes, bool skipOnLocalInterrupt)
     {
-        _options.TrafficWait.SkipOnLocalInterrupt = skipOnLocalInterrupt;
+        _options.Signals.SkipWaitOnLocalInterrupt = skipOnLocalInterrupt;
         using TestLifecycle lifecycle = CreateRunning(kubernetes);
 
         lifecycle.Signal(signal);

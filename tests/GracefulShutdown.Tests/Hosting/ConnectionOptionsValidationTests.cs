@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Tests.Hosting;
 
-public sealed class LongLivedConnectionOptionsValidationTests
+public sealed class ConnectionOptionsValidationTests
 {
     private readonly GracefulShutdownOptionsValidator _validator = new();
 
