@@ -25,6 +25,10 @@ builder.Services.AddSignalR();
 // A message consumer that finishes the message in hand before the host stops (see OrdersConsumer.cs).
 builder.Services.AddSingleton<OrderQueue>();
 builder.Services.AddHostedService<OrdersConsumer>();
+if (builder.Configuration.GetValue("Sample:TokenBoundStopWork", false))
+{
+    builder.Services.AddHostedService<TokenBoundStopWork>();
+}
 
 var app = builder.Build();
 

@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace GracefulShutdown.Tests.Hosting;
 
 /// <summary>
-/// The two places the library relies on framework internals. Each test names the assumption and fails loudly when a .NET update
+/// The places the library relies on framework behaviour that is not a documented contract. Each test names the assumption and fails loudly when a .NET update
 /// breaks it, instead of the feature silently turning itself off (both code paths degrade quietly by design).
 /// </summary>
 public sealed class FrameworkAssumptionTests
@@ -179,5 +179,49 @@ public sealed class FrameworkAssumptionTests
         WebApplicationBuilder web = WebApplication.CreateBuilder();
         web.Logging.ClearProviders();
         return (web.Services, web.Build);
+    }
+    // ShutdownConductor: on a signal or preStop the host is told to stop only after the traffic wait, with HostOptions.ShutdownTimeout
+    // set then to what is left of the budget. That works only while the host reads the timeout when its StopAsync begins.
+
+    [Fact]
+    public async Task TheHost_ReadsHostOptionsShutdownTimeout_WhenItsStopBegins_NotWhenItIsBuilt()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromDays(1));
+        var stopWork = new TokenBoundStopWork();
+        builder.Services.AddSingleton<IHostedService>(stopWork);
+        using IHost host = builder.Build();
+        await host.StartAsync();
+
+        // What the conductor does before StopApplication(): the host's own options instance gets the rest of the budget.
+        host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostOptions>>().Value.ShutdownTimeout = TimeSpan.Zero;
+        Task stopping = host.StopAsync();
+        bool tokenFired = await stopWork.TokenFired.WaitAsync(Safety);
+        await stopping.WaitAsync(Safety);
+
+        Assert.True(tokenFired,
+            "The host did not use HostOptions.ShutdownTimeout as it was when its stop began: the library can no longer bound the stop " +
+            "work by the budget from the drain's start, and a signal's stop could outlive terminationGracePeriodSeconds.");
+    }
+
+    private sealed class TokenBoundStopWork : IHostedService
+    {
+        private readonly TaskCompletionSource<bool> _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<bool> TokenFired => _fired.Task;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                _fired.TrySetResult(true);
+            }
+        }
     }
 }
