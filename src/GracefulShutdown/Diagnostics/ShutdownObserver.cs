@@ -68,7 +68,7 @@ internal sealed class ShutdownObserver
         facts.ConclusiveSilence = conclusive;
         facts.LastArrivalSeconds = lastArrival?.TotalSeconds ?? -1;
         _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
-            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {conclusive}"));
+            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate ≥ {result.LowerRate:0.###}/s, conclusive silence {conclusive}"));
 
         if (lateCallers.Count > 0)
         {

@@ -6,8 +6,9 @@ namespace GracefulShutdown.Lifecycle;
 /// <summary>
 /// Keeps the application serving after the drain began until the evidence says load balancers have stopped routing here
 /// (docs/traffic-wait.md): at least <c>Minimum</c>, at most <c>Maximum</c>, and in between until either the silence since
-/// the last request would be unlikely at the arrival rate seen before the drain, or so little traffic was ever seen that
-/// fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>. One wait per drain, shared by every trigger.
+/// the last request would be unlikely at the arrival rate now (the recent window before the drain and the wait so far), or,
+/// with no request in that present at all, fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>.
+/// One wait per drain, shared by every trigger.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
