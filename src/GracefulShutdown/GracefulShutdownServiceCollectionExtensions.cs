@@ -70,9 +70,13 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.AddMetrics();
         services.AddHealthChecks();
 
-        // Lifecycle: state → traffic wait → drain participants → server drain, in the order the conductor holds.
+        // Diagnostics: the phases tell the observer what happened; it writes the logs, the instruments and the report.
+        services.TryAddSingleton<GracefulShutdownMetrics>();
         services.TryAddSingleton<ShutdownReport>();
         services.TryAddSingleton<IGracefulShutdownReport>(static sp => sp.GetRequiredService<ShutdownReport>());
+        services.TryAddSingleton<ShutdownObserver>();
+
+        // Lifecycle: state → traffic wait → drain participants → server drain, in the order the conductor holds.
         services.TryAddSingleton<LifecycleState>();
         services.TryAddSingleton<RequestTracker>();
         services.TryAddSingleton<TrafficHistory>();

@@ -1,9 +1,6 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Lifecycle;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Connections;
@@ -15,17 +12,8 @@ namespace GracefulShutdown.Connections;
 /// runs before ApplicationStopping (SignalR aborts whatever is still open then) and before the server drain.
 /// </summary>
 internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOptions<GracefulShutdownOptions> options,
-    ShutdownBudgetSource budget, TimeProvider time, ShutdownReport report, ILogger<LongLivedConnectionCloser> logger,
-    IMeterFactory meterFactory) : IDrainParticipant
+    ShutdownBudgetSource budget, TimeProvider time, ShutdownObserver observer) : IDrainParticipant
 {
-    private readonly Counter<long> _closed = meterFactory.Create(GracefulShutdownTelemetry.MeterName).CreateCounter<long>(
-        "graceful_shutdown.websockets.closed", "{websocket}",
-        "WebSockets the library closed with 1001 (going away) when the traffic wait was over, whose closing handshake completed.");
-
-    private readonly Counter<long> _aborted = meterFactory.Create(GracefulShutdownTelemetry.MeterName).CreateCounter<long>(
-        "graceful_shutdown.websockets.aborted", "{websocket}",
-        "WebSockets still open at Connections:CloseTimeout after their close began; they were aborted.");
-
     public async Task RunAsync(TrafficWaitResult wait, CancellationToken deadline)
     {
         ConnectionOptions connections = options.Value.Connections;
@@ -43,14 +31,11 @@ internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOpt
         TimeSpan window = skipped ? TimeSpan.Zero : (connections.CloseWindow < closeTimeout ? connections.CloseWindow : closeTimeout);
         TrackedWebSocket[] open = registry.BeginClosing(CloseLate);
         TrackedWebSocket[] sockets = [.. open.Where(static s => !OptedOut(s))];
-        logger.ClosingWebSockets(sockets.Length, open.Length - sockets.Length, window);
+        observer.WebSocketsClosing(sockets.Length, open.Length - sockets.Length, window);
         if (sockets.Length == 0)
         {
             return;
         }
-
-        report.Add("connections", string.Create(CultureInfo.InvariantCulture,
-            $"closing {sockets.Length} WebSockets with 1001 over {window.TotalSeconds:0.###} s"));
 
         Random.Shared.Shuffle(sockets);
         var closing = new Task[sockets.Length];
@@ -81,16 +66,7 @@ internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOpt
             }
         }
 
-        _closed.Add(sockets.Length - aborted);
-        if (aborted > 0)
-        {
-            _aborted.Add(aborted);
-            logger.WebSocketsAborted(aborted, closeTimeout);
-        }
-
-        logger.WebSocketsClosed(sockets.Length - aborted, time.GetElapsedTime(start).TotalSeconds);
-        report.Add("connections", string.Create(CultureInfo.InvariantCulture,
-            $"{sockets.Length - aborted} WebSockets closed, {aborted} aborted"));
+        observer.WebSocketsClosed(sockets.Length - aborted, aborted, time.GetElapsedTime(start), closeTimeout);
     }
 
     private async Task CloseOneAsync(TrackedWebSocket socket, TimeSpan delay, CancellationToken deadline)
@@ -104,7 +80,7 @@ internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOpt
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            logger.WebSocketCloseFailed(ex.Message);
+            observer.WebSocketCloseFailed(ex);
         }
     }
 

@@ -15,7 +15,7 @@ namespace GracefulShutdown.Hosting;
 internal sealed class LifecycleHostedService(
     LifecycleState state,
     ShutdownConductor conductor,
-    ShutdownReport report,
+    ShutdownObserver observer,
     EndpointStartupChecks endpointChecks,
     IOptions<GracefulShutdownOptions> options,
     IOptions<HostOptions> hostOptions,
@@ -47,8 +47,7 @@ internal sealed class LifecycleHostedService(
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
         state.EnterStopped();
-        logger.ShutdownComplete(state.SinceDrainStarted.TotalSeconds, state.Trigger);
-        report.Complete();
+        observer.ShutdownCompleted(state.SinceDrainStarted, state.Trigger);
         return Task.CompletedTask;
     }
 }

@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using GracefulShutdown.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulShutdown.Lifecycle;
 
@@ -11,8 +9,7 @@ namespace GracefulShutdown.Lifecycle;
 internal sealed class LifecycleState : IDisposable
 {
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly ShutdownReport _report;
+    private readonly ShutdownObserver _observer;
     private readonly Lock _sync = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _drainStarted = new();
@@ -26,17 +23,12 @@ internal sealed class LifecycleState : IDisposable
     private int _startupGateCount;
     private DrainTrigger _trigger;
 
-    public LifecycleState(TimeProvider time, ILogger<LifecycleState> logger, IMeterFactory meterFactory, ShutdownReport report)
+    public LifecycleState(TimeProvider time, ShutdownObserver observer, GracefulShutdownMetrics metrics)
     {
         _time = time;
-        _logger = logger;
-        _report = report;
+        _observer = observer;
         _drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-
-        // The factory owns and disposes the meter; every owner of an instrument creates the same meter by name.
-        meterFactory.Create(GracefulShutdownTelemetry.MeterName).CreateObservableGauge("graceful_shutdown.phase",
-            () => Volatile.Read(ref _phase), null,
-            "The lifecycle phase: 0 starting, 1 running, 2 draining (traffic wait), 3 stopping (server drain), 4 stopped.");
+        metrics.ObservePhase(() => Volatile.Read(ref _phase));
     }
 
     public GracefulShutdownPhase Phase => (GracefulShutdownPhase)Volatile.Read(ref _phase);
@@ -97,7 +89,7 @@ internal sealed class LifecycleState : IDisposable
             Volatile.Write(ref _phase, (int)GracefulShutdownPhase.Running);
         }
 
-        _logger.Ready(_startupGateCount);
+        _observer.Ready(_startupGateCount);
         _ready.TrySetResult();
     }
 
@@ -118,8 +110,7 @@ internal sealed class LifecycleState : IDisposable
             Volatile.Write(ref _phase, (int)GracefulShutdownPhase.Draining);
         }
 
-        _logger.DrainStarted(trigger, inFlight);
-        _report.DrainStarted(trigger.ToString(), inFlight, Volatile.Read(ref _drainStartedAt));
+        _observer.DrainStarted(trigger, inFlight, Volatile.Read(ref _drainStartedAt));
         if (wasStarting)
         {
             _ready.TrySetCanceled();

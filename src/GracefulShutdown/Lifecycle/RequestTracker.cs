@@ -1,6 +1,6 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
+using GracefulShutdown.Diagnostics;
 
 namespace GracefulShutdown.Lifecycle;
 
@@ -18,20 +18,17 @@ internal sealed class RequestTracker
 
     private readonly LifecycleState _state;
     private readonly TimeProvider _time;
-    private readonly Counter<long> _arrivedWhileDraining;
+    private readonly GracefulShutdownMetrics _metrics;
     private long _counts;
     private long _lastArrival;
     private long _arrivalsWhileDraining;
 
-    public RequestTracker(LifecycleState state, TimeProvider time, IMeterFactory meterFactory)
+    public RequestTracker(LifecycleState state, TimeProvider time, GracefulShutdownMetrics metrics)
     {
         _state = state;
         _time = time;
-        Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
-        meter.CreateObservableUpDownCounter("graceful_shutdown.requests.in_flight", () => InFlight, "{request}",
-            "Requests the application is serving now, not counting its own probe and preStop endpoints.");
-        _arrivedWhileDraining = meter.CreateCounter<long>("graceful_shutdown.drain.requests", "{request}",
-            "Requests that arrived after the drain began; each got its answer with Connection: close.");
+        _metrics = metrics;
+        metrics.ObserveRequestsInFlight(() => InFlight);
     }
 
     public long InFlight => (uint)Volatile.Read(ref _counts);
@@ -71,6 +68,7 @@ internal sealed class RequestTracker
     {
         Volatile.Write(ref _lastArrival, _time.GetTimestamp());
         Interlocked.Increment(ref _arrivalsWhileDraining);
-        _arrivedWhileDraining.Add(1);
+        // Straight to the counter, not the observer: this is the request path, and there is nothing to log or report.
+        _metrics.AddDrainRequest();
     }
 }

@@ -1,9 +1,6 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
 using GracefulShutdown.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulShutdown.Lifecycle;
 
@@ -19,26 +16,17 @@ internal sealed class ServerDrain
     private readonly IServiceProvider _services;
     private readonly ShutdownBudgetSource _budget;
     private readonly TimeProvider _time;
-    private readonly ShutdownReport _report;
-    private readonly ILogger _logger;
-    private readonly Histogram<double> _duration;
-    private readonly Counter<long> _aborted;
+    private readonly ShutdownObserver _observer;
 
     public ServerDrain(LifecycleState state, RequestTracker requests, IServiceProvider services, ShutdownBudgetSource budget,
-        TimeProvider time, ShutdownReport report, ILogger<ServerDrain> logger, IMeterFactory meterFactory)
+        TimeProvider time, ShutdownObserver observer)
     {
-        _report = report;
+        _observer = observer;
         _state = state;
         _requests = requests;
         _services = services;
         _budget = budget;
         _time = time;
-        _logger = logger;
-        Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
-        _duration = meter.CreateHistogram<double>("graceful_shutdown.drain.duration", "s",
-            "How long in-flight requests took to finish once the server stopped accepting connections.");
-        _aborted = meter.CreateCounter<long>("graceful_shutdown.drain.aborted_requests", "{request}",
-            "Requests still in flight when the drain timeout aborted them.");
     }
 
     /// <param name="spent">The part of the drain timeout already used (the drain participants).</param>
@@ -48,10 +36,7 @@ internal sealed class ServerDrain
         ShutdownBudget budget = _budget.Current;
         TimeSpan remaining = budget.ServerDrainTime(spent);
         _state.EnterStopping(budget.DrainDeadline(remaining));
-        long inFlight = _requests.InFlight;
-        _logger.ServerDrainStarted(inFlight, remaining);
-        _report.Facts.InFlightAtServerDrain = inFlight;
-        _report.Add("server", string.Create(CultureInfo.InvariantCulture, $"stopped accepting connections, {inFlight} requests in flight"));
+        _observer.ServerDrainStarted(_requests.InFlight, remaining);
 
         // Resolved late: the server is registered by the web host, after this library.
         if (_services.GetService<IServer>() is not IServer server)
@@ -75,20 +60,6 @@ internal sealed class ServerDrain
             }
         }
 
-        double elapsed = _time.GetElapsedTime(start).TotalSeconds;
-        _duration.Record(elapsed);
-        long aborted = Math.Max(0, Interlocked.Read(ref inFlightAtDeadline));
-        _report.Facts.ServerDrainSeconds = elapsed;
-        _report.Facts.Aborted = aborted;
-        _report.Add("server", string.Create(CultureInfo.InvariantCulture, $"stopped after {elapsed:0.000} s, {aborted} requests aborted"));
-        if (aborted > 0)
-        {
-            _aborted.Add(aborted);
-            _logger.DrainTimeoutReached(budget.DrainTimeout, aborted);
-        }
-        else
-        {
-            _logger.ServerDrainCompleted(elapsed);
-        }
+        _observer.ServerDrainEnded(_time.GetElapsedTime(start), Math.Max(0, Interlocked.Read(ref inFlightAtDeadline)), budget.DrainTimeout);
     }
 }

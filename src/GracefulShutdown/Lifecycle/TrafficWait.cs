@@ -1,7 +1,4 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
 using GracefulShutdown.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Lifecycle;
@@ -9,8 +6,9 @@ namespace GracefulShutdown.Lifecycle;
 /// <summary>
 /// Keeps the application serving after the drain began until the evidence says load balancers have stopped routing here
 /// (docs/traffic-wait.md): at least <c>Minimum</c>, at most <c>Maximum</c>, and in between until either the silence since
-/// the last request would be unlikely at the arrival rate seen before the drain, or so little traffic was ever seen that
-/// fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>. One wait per drain, shared by every trigger.
+/// the last request would be unlikely at the arrival rate now (the recent window before the drain and the wait so far), or,
+/// with no request in that present at all, fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>.
+/// One wait per drain, shared by every trigger.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
@@ -19,10 +17,7 @@ internal sealed class TrafficWait : IDisposable
     private readonly TrafficHistory _history;
     private readonly TrafficWaitOptions _options;
     private readonly TimeProvider _time;
-    private readonly ShutdownReport _report;
-    private readonly ILogger _logger;
-    private readonly Histogram<double> _duration;
-    private readonly Histogram<double> _lastArrival;
+    private readonly ShutdownObserver _observer;
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,20 +28,14 @@ internal sealed class TrafficWait : IDisposable
     private bool _finished;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ShutdownReport report, ILogger<TrafficWait> logger, IMeterFactory meterFactory)
+        TimeProvider time, ShutdownObserver observer)
     {
-        _report = report;
+        _observer = observer;
         _state = state;
         _requests = requests;
         _history = history;
         _options = options.Value.TrafficWait;
         _time = time;
-        _logger = logger;
-        Meter meter = meterFactory.Create(GracefulShutdownTelemetry.MeterName);
-        _duration = meter.CreateHistogram<double>("graceful_shutdown.traffic_wait.duration", "s",
-            "How long the application kept serving after the drain began, tagged with why the wait ended.");
-        _lastArrival = meter.CreateHistogram<double>("graceful_shutdown.traffic_wait.last_arrival", "s",
-            "For each caller that still sent requests after the drain began, when its last request arrived, from the drain start.");
     }
 
     /// <summary>Gets a token that is canceled when the wait is over.</summary>
@@ -186,38 +175,14 @@ internal sealed class TrafficWait : IDisposable
     private void Report(TrafficWaitResult result)
     {
         long start = _start;
-        double conclusive = result.ConclusiveSilence == TimeSpan.MaxValue ? double.PositiveInfinity : result.ConclusiveSilence.TotalSeconds;
-        string conclusiveText = double.IsInfinity(conclusive) ? "none (no traffic seen)" : conclusive.ToString("0.### 's'", CultureInfo.InvariantCulture);
-        _logger.TrafficWaitEnded(result.Outcome, result.Elapsed.TotalSeconds, result.RequestsDuringWait, result.LowerRate, conclusiveText,
-            result.Before.RecentRequests, result.Before.RecentSeconds,
-            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Requests,
-            Evidence.BasisOf(result, _time.GetElapsedTime(start, Math.Max(start, _requests.LastArrivalWhileDraining))).Seconds);
         long lastArrival = _requests.LastArrivalWhileDraining;
-        ShutdownFacts facts = _report.Facts;
-        facts.WaitOutcome = result.Outcome.ToString();
-        facts.WaitSeconds = result.Elapsed.TotalSeconds;
-        facts.LowerRate = result.LowerRate;
-        facts.ConclusiveSilence = conclusiveText;
-        facts.LastArrivalSeconds = lastArrival == 0 ? -1 : _time.GetElapsedTime(start, lastArrival).TotalSeconds;
-        _report.Add("traffic wait", string.Create(CultureInfo.InvariantCulture,
-            $"ended ({result.Outcome}), {result.RequestsDuringWait} requests during the wait, rate before ≥ {result.LowerRate:0.###}/s, conclusive silence {conclusiveText}"));
-
-        IReadOnlyList<LateCaller> callers = _requests.LateCallers.Snapshot(start, _time);
-        if (callers.Count > 0)
-        {
-            _logger.LateCallers(callers.Count, LateCallers.Describe(callers));
-            foreach (LateCaller caller in callers)
-            {
-                _lastArrival.Record(caller.LastArrival.TotalSeconds);
-            }
-        }
-
+        TimeSpan untilLastArrival = _time.GetElapsedTime(start, Math.Max(start, lastArrival));
+        _observer.TrafficWaitEnded(result, Evidence.BasisOf(result, untilLastArrival), lastArrival == 0 ? null : untilLastArrival,
+            _requests.LateCallers.Snapshot(start, _time));
         if (result.Outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
         {
-            _logger.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining).TotalSeconds, _options.Maximum);
+            _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _options.Maximum);
         }
-
-        _duration.Record(result.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
     }
 
     /// <param name="Quiet">The silence since the last request, or since the drain start.</param>

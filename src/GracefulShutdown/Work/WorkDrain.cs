@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using GracefulShutdown.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulShutdown.Work;
 
@@ -9,17 +7,13 @@ internal sealed class WorkDrain
 {
     private readonly WorkTracker _work;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly ShutdownReport _report;
+    private readonly ShutdownObserver _observer;
 
-    public WorkDrain(WorkTracker work, TimeProvider time, ShutdownReport report, ILogger<WorkDrain> logger, IMeterFactory meterFactory)
+    public WorkDrain(WorkTracker work, TimeProvider time, ShutdownObserver observer)
     {
-        _report = report;
+        _observer = observer;
         _work = work;
         _time = time;
-        _logger = logger;
-        meterFactory.Create(GracefulShutdownTelemetry.MeterName).CreateObservableUpDownCounter("graceful_shutdown.work.in_progress",
-            () => _work.Count, "{unit}", "Units of non-HTTP work begun with IGracefulShutdown.BeginWork and not yet finished.");
     }
 
     /// <summary>Waits until no work runs, at most <paramref name="timeout"/>. Returns whether all work finished.</summary>
@@ -30,20 +24,16 @@ internal sealed class WorkDrain
             return true;
         }
 
-        string running = _work.Describe();
-        _logger.WaitingForWork(running);
-        _report.Add("work", "waiting for " + running);
+        _observer.WorkWaiting(_work.Describe());
         try
         {
             await _work.WhenIdle().WaitAsync(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout, _time, cancellationToken).ConfigureAwait(false);
-            _report.Add("work", "done");
+            _observer.WorkDone();
             return true;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            string left = _work.Describe();
-            _logger.WorkOutstanding(left);
-            _report.Add("work", "still running at the deadline: " + left);
+            _observer.WorkOutstanding(_work.Describe());
             return false;
         }
     }

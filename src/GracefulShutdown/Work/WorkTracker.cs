@@ -1,3 +1,5 @@
+using GracefulShutdown.Diagnostics;
+
 namespace GracefulShutdown.Work;
 
 /// <summary>
@@ -10,6 +12,8 @@ internal sealed class WorkTracker
     private readonly Dictionary<string, int> _running = new(StringComparer.Ordinal);
     private int _count;
     private TaskCompletionSource? _idle;
+
+    public WorkTracker(GracefulShutdownMetrics metrics) => metrics.ObserveWorkInProgress(() => Count);
 
     public int Count => Volatile.Read(ref _count);
 

@@ -22,9 +22,10 @@ public sealed class MetricsTests
         };
         listener.Start();
 
-        // Every owner of an instrument: the state, the request tracker, the traffic wait and the server drain.
-        _ = lifecycle.TrafficWait;
-        _ = lifecycle.Services.GetService(typeof(GracefulShutdown.Lifecycle.ServerDrain));
+        // The metrics class creates every instrument; the observable ones come with the state they observe.
+        _ = lifecycle.State;
+        _ = lifecycle.Requests;
+        _ = lifecycle.Services.GetService(typeof(GracefulShutdown.Work.WorkTracker));
 
         Assert.Equal(
             [
@@ -35,6 +36,9 @@ public sealed class MetricsTests
                 ("graceful_shutdown.requests.in_flight", "{request}"),
                 ("graceful_shutdown.traffic_wait.duration", "s"),
                 ("graceful_shutdown.traffic_wait.last_arrival", "s"),
+                ("graceful_shutdown.websockets.aborted", "{websocket}"),
+                ("graceful_shutdown.websockets.closed", "{websocket}"),
+                ("graceful_shutdown.work.in_progress", "{unit}"),
             ],
             published.Select(i => (i.Name, i.Unit)).OrderBy(p => p.Name, StringComparer.Ordinal));
         Assert.All(published, i => Assert.False(string.IsNullOrWhiteSpace(i.Description)));

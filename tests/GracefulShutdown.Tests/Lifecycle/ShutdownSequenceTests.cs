@@ -183,7 +183,7 @@ public sealed class ShutdownSequenceTests : IDisposable
         Assert.Equal("MaximumReached", report.GetStructuredStateValue("WaitOutcome"));
         Assert.Equal(
             "+0.000 s lifecycle: drain started by StopApplication, 0 requests in flight; +0.000 s eureka: out of service; " +
-            "+5.000 s traffic wait: ended (MaximumReached), 0 requests during the wait, rate before ≥ 0/s, conclusive silence none (no traffic seen); " +
+            "+5.000 s traffic wait: ended (MaximumReached), 0 requests during the wait, rate ≥ 0/s, conclusive silence none (no traffic seen); " +
             "+5.000 s server: stopped accepting connections, 0 requests in flight; +5.000 s server: stopped after 0.000 s, 0 requests aborted",
             report.GetStructuredStateValue("Timeline"));
         Assert.Equal("none (no traffic seen)", report.GetStructuredStateValue("ConclusiveSilence"));
