@@ -96,12 +96,3 @@ internal sealed class LongLivedConnectionCloser(WebSocketRegistry registry, IOpt
     private static bool OptedOut(TrackedWebSocket socket) =>
         socket.Context.GetEndpoint()?.Metadata.GetMetadata<WebSocketCloseOptOut>() is not null;
 }
-
-/// <summary>
-/// Endpoint metadata (<c>DisableGracefulWebSocketClose()</c>): the library leaves this endpoint's WebSockets to the endpoint,
-/// which closes them itself on <see cref="IGracefulShutdown.TrafficWaitEnded"/>.
-/// </summary>
-internal sealed class WebSocketCloseOptOut
-{
-    public static readonly WebSocketCloseOptOut Instance = new();
-}

@@ -83,17 +83,6 @@ internal static partial class Log
     public static partial void TrafficWaitEnded(this ILogger logger, TrafficWaitOutcome outcome, double elapsedSeconds, long requestCount,
         double lowerRate, string conclusiveSilence, long recentRequests, double recentSeconds, long rateRequests, double rateSeconds);
 
-    [LoggerMessage(109, LogLevel.Information,
-        "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
-        "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilence}, last request {LastArrival}); " +
-        "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted. Timeline: {Timeline}.", EventName = "ShutdownReport")]
-    public static partial void ShutdownReport(this ILogger logger, string trigger, DateTimeOffset drainStartedAt, string waitOutcome, double waitSeconds,
-        double lowerRate, string conclusiveSilence, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
-        string timeline);
-
-    [LoggerMessage(108, LogLevel.Information, "Callers during the traffic wait ({CallerCount}): {Callers}.", EventName = "LateCallers")]
-    public static partial void LateCallers(this ILogger logger, int callerCount, string callers);
-
     [LoggerMessage(103, LogLevel.Information,
         "Stopping the server: new connections are refused; {InFlight} requests in flight have {DrainTimeout} to finish.",
         EventName = "ServerDrainStarted")]
@@ -116,6 +105,25 @@ internal static partial class Log
         "Requests were still arriving {SinceLastRequestSeconds:0.000} s before the traffic wait's maximum ({Maximum}) ran out; " +
         "raise GracefulShutdown:TrafficWait:Maximum above your load balancers' propagation time.", EventName = "TrafficWaitMaximumReached")]
     public static partial void TrafficWaitMaximumReached(this ILogger logger, double sinceLastRequestSeconds, TimeSpan maximum);
+
+    [LoggerMessage(108, LogLevel.Information, "Callers during the traffic wait ({CallerCount}): {Callers}.", EventName = "LateCallers")]
+    public static partial void LateCallers(this ILogger logger, int callerCount, string callers);
+
+    [LoggerMessage(109, LogLevel.Information,
+        "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
+        "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilence}, last request {LastArrival}); " +
+        "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted. Timeline: {Timeline}.", EventName = "ShutdownReport")]
+    public static partial void ShutdownReport(this ILogger logger, string trigger, DateTimeOffset drainStartedAt, string waitOutcome, double waitSeconds,
+        double lowerRate, string conclusiveSilence, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
+        string timeline);
+
+    [LoggerMessage(115, LogLevel.Warning,
+        "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +
+        "{TerminationGracePeriod} + GracefulShutdown:PreStop:SigTermMargin {SigTermMargin}): kubelet would have killed the pod by now, so " +
+        "the call was not part of a termination. Stopping the application rather than staying out of rotation.",
+        EventName = "PreStopNotFollowedBySigTerm")]
+    public static partial void PreStopNotFollowedBySigTerm(this ILogger logger, double elapsedSeconds, TimeSpan terminationGracePeriod,
+        TimeSpan sigTermMargin);
 
     [LoggerMessage(120, LogLevel.Information,
         "Closing {Count} WebSockets with 1001 (going away) over {CloseWindow}; {OptedOut} are left to their endpoints.",
@@ -146,14 +154,6 @@ internal static partial class Log
 
     [LoggerMessage(127, LogLevel.Error, "Drain step {Participant} failed; the stop goes on without it.", EventName = "DrainParticipantFailed")]
     public static partial void DrainParticipantFailed(this ILogger logger, string participant, Exception exception);
-
-    [LoggerMessage(115, LogLevel.Warning,
-        "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +
-        "{TerminationGracePeriod} + GracefulShutdown:PreStop:SigTermMargin {SigTermMargin}): kubelet would have killed the pod by now, so " +
-        "the call was not part of a termination. Stopping the application rather than staying out of rotation.",
-        EventName = "PreStopNotFollowedBySigTerm")]
-    public static partial void PreStopNotFollowedBySigTerm(this ILogger logger, double elapsedSeconds, TimeSpan terminationGracePeriod,
-        TimeSpan sigTermMargin);
 
     [LoggerMessage(300, LogLevel.Information, "preStop hook called by {RemoteAddress} ({UserAgent}).", EventName = "PreStopReceived")]
     public static partial void PreStopReceived(this ILogger logger, string remoteAddress, string userAgent);

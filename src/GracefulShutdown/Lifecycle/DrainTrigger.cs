@@ -14,29 +14,3 @@ internal enum DrainTrigger
     /// <summary>The host's lifetime (ConsoleLifetime: a signal) asked the application to stop.</summary>
     HostLifetime,
 }
-
-/// <summary>Why the traffic wait ended.</summary>
-internal enum TrafficWaitOutcome
-{
-    /// <summary>The silence since the last request would be unlikely if a balancer still routed here.</summary>
-    Quiet,
-
-    /// <summary>So little traffic was ever seen that fewer than <c>IdleThreshold</c> requests were expected before the maximum.</summary>
-    Idle,
-
-    /// <summary>The maximum passed while requests were still arriving.</summary>
-    MaximumReached,
-
-    /// <summary>A second signal arrived.</summary>
-    SkippedBySecondSignal,
-
-    /// <summary>Ctrl+C outside Kubernetes.</summary>
-    SkippedOnLocalInterrupt,
-
-    /// <summary>The application never became ready, so no load balancer routed traffic to it.</summary>
-    SkippedNeverReady,
-}
-
-/// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>
-internal sealed record TrafficWaitResult(TrafficWaitOutcome Outcome, TimeSpan Elapsed, long RequestsDuringWait, double LowerRate,
-    double UpperRate, TimeSpan ConclusiveSilence, TrafficObservation Before);
