@@ -2,10 +2,13 @@
 # Measures SIGTERM → exit for the sample with stop work that runs until the host's stop token fires (Sample:TokenBoundStopWork),
 # while a caller sends one request every 0.2 s for 8 s: the outside review's reproduction of "the host's stop timeout starts only
 # after the traffic wait". Budget: TrafficWait 1–6 s, DrainTimeout 4 s (lead 1 s), StopMargin 2 s, TerminationGracePeriod 12 s.
-# A measurement, not a test. Usage: build/measure-token-stop.sh [repetitions] [sample.dll]
+# With MODE=prestop, kubelet's order instead: GET /lifecycle/prestop (answered when the traffic wait is over), then SIGTERM; the
+# time is measured from the preStop call, where the grace period starts.
+# A measurement, not a test. Usage: [MODE=signal|prestop] build/measure-token-stop.sh [repetitions] [sample.dll]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${1:-3}"
+mode="${MODE:-signal}"
 dll="${2:-$root/samples/GracefulShutdown.Sample/bin/Release/net10.0/GracefulShutdown.Sample.dll}"
 [ -n "${2:-}" ] || dotnet build "$root/samples/GracefulShutdown.Sample" -c Release --nologo -v q >/dev/null
 log="$(mktemp)"
@@ -29,10 +32,11 @@ for i in $(seq 1 "$reps"); do
   caller=$!
   sleep 1
   t0=$(now_ms)
+  if [ "$mode" = "prestop" ]; then curl -s -o /dev/null "$url/lifecycle/prestop"; fi
   kill -TERM "$pid"
   code=0; wait "$pid" || code=$?
   elapsed=$(( $(now_ms) - t0 ))
   pid=""
   wait "$caller" 2>/dev/null || true
-  echo "run $i: SIGTERM → exit $elapsed ms (exit code $code; grace period 12000 ms)"
+  echo "run $i ($mode): $( [ "$mode" = prestop ] && echo 'preStop' || echo 'SIGTERM' ) → exit $elapsed ms (exit code $code; grace period 12000 ms)"
 done

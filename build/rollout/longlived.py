@@ -95,19 +95,7 @@ def run_variant(mode, key, args, ports, outdir):
         load.kill()
     load_s = time.time() - load_start
 
-    for r in live:
-        if r.proc.poll() is None:
-            r.proc.send_signal(signal.SIGINT)
-    for r in live:
-        try:
-            r.proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            r.proc.kill()
-    haproxy.proc.terminate()
-    try:
-        haproxy.proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        haproxy.proc.kill()
+    rollout.stop_all(live, haproxy, replica_timeout=40)
 
     with open(load_out) as f:
         result = json.load(f)

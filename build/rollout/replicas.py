@@ -135,3 +135,20 @@ def terminate(replica, haproxy, args, rnd):
         remove_endpoint_once(replica, haproxy, "exited")
     rec["deleted"] = haproxy.delete(replica.name)
     log(f"    {replica.name} (:{replica.port}) exited {rec['exit_code']} {rec['exit_after_s']:.2f} s after termination began")
+
+
+def stop_all(live, haproxy, replica_timeout):
+    """Ends a run: the replicas still up get a local Ctrl+C (the library skips the wait outside Kubernetes), then HAProxy stops."""
+    for r in live:
+        if r.proc.poll() is None:
+            r.proc.send_signal(signal.SIGINT)
+    for r in live:
+        try:
+            r.proc.wait(timeout=replica_timeout)
+        except subprocess.TimeoutExpired:
+            r.proc.kill()
+    haproxy.proc.terminate()
+    try:
+        haproxy.proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        haproxy.proc.kill()

@@ -1,6 +1,5 @@
 """One variant's rolling update (maxSurge 1, maxUnavailable 0) under load, and a model's variants one after the other
 or side by side."""
-import signal
 import subprocess
 import threading
 import time
@@ -9,7 +8,7 @@ from balancer import HAProxy, v_check_path
 from harness import in_thread, log, set_log_prefix
 from loadgen import PacedLoad, read_wrk, start_wrk, stop_wrk
 from models import VARIANTS, variant_title
-from replicas import NotSupported, Replica, remove_endpoint_once, terminate
+from replicas import NotSupported, Replica, remove_endpoint_once, stop_all, terminate
 from report import attribute_haproxy_errors, summarize, summarize_paced
 
 
@@ -151,19 +150,7 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
         stop_wrk(wrk)
     load_s = time.time() - load_start
 
-    for r in live:
-        if r.proc.poll() is None:
-            r.proc.send_signal(signal.SIGINT)  # local Ctrl+C: the library skips the wait outside Kubernetes
-    for r in live:
-        try:
-            r.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            r.proc.kill()
-    haproxy.proc.terminate()
-    try:
-        haproxy.proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        haproxy.proc.kill()
+    stop_all(live, haproxy, replica_timeout=20)
 
     if paced:
         result = summarize_paced(vid, v, args, load.records, terminated, events, load_start, load_s, haproxy.log, label)

@@ -26,7 +26,7 @@ import report
 from harness import DEFAULT_DLL, REPO, T0, Ports, kill_all, log, spawn  # noqa: F401  (also used by longlived.py)
 from balancer import HAProxy, v_check_path  # noqa: F401  (used by longlived.py)
 from models import DEFAULT_VARIANTS, MODELS, model_args
-from replicas import Replica, terminate  # noqa: F401  (used by longlived.py)
+from replicas import Replica, stop_all, terminate  # noqa: F401  (used by longlived.py)
 from report import fmt_ratio, fmt_terms, machine  # noqa: F401  (machine: used by longlived.py)
 from rolling_update import run_model, run_variant
 
