@@ -42,7 +42,10 @@ internal sealed class SignalHandling : IHostedLifecycleService, IDisposable
         {
             _logger.SignalDuringStartup(Name(signal));
             _conductor.Begin(DrainTrigger.SignalDuringStartup);
-            _stopWhenStarted = _lifetime.ApplicationStarted.Register(static l => ((IHostApplicationLifetime)l!).StopApplication(), _lifetime);
+
+            // Stopping a host that has not started would race its start: ask the conductor once it has.
+            _stopWhenStarted = _lifetime.ApplicationStarted.Register(
+                static c => ((ShutdownConductor)c!).RequestStop(DrainTrigger.SignalDuringStartup), _conductor);
         }
 
         return Task.CompletedTask;
