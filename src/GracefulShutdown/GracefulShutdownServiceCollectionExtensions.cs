@@ -108,7 +108,9 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GracefulShutdownStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KestrelServerOptions>, DrainConnectionMarker>());
 
-        // Hosted services, in the order the host starts them.
+        // Hosted services, in the order the host starts them. The management listener (hosts without a web server only) starts
+        // first and stops last, so its readiness answers through the whole drain.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ManagementListener>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SignalHandling>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupGates>());

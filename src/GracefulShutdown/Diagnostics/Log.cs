@@ -164,4 +164,8 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Warning, "preStop hook rejected a malformed request from {RemoteAddress}: {Reason}. Nothing changed.",
         EventName = "PreStopMalformed")]
     public static partial void PreStopMalformed(this ILogger logger, string remoteAddress, string reason);
+
+    [LoggerMessage(303, LogLevel.Information,
+        "No web server in this host: it serves no traffic, so the drain has no traffic wait; {Endpoints}.", EventName = "NoWebServer")]
+    public static partial void NoWebServer(this ILogger logger, string endpoints);
 }

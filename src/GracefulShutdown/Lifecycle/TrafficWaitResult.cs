@@ -20,6 +20,9 @@ internal enum TrafficWaitOutcome
 
     /// <summary>The application never became ready, so no load balancer routed traffic to it.</summary>
     SkippedNeverReady,
+
+    /// <summary>The host has no web server (a Worker Service): nothing routes traffic to it, so intake stops at once.</summary>
+    SkippedNoServer,
 }
 
 /// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>
