@@ -2,7 +2,7 @@
 # Runs every test: build (warnings are errors), unit and integration tests, the packaging smoke test,
 # and the short rollout benchmark when its harness is present. Installs the Debian packages it needs when missing.
 #
-#   build/test.sh          the full suite (what .ci/run runs)
+#   build/test.sh          the full suite (what .ci/run runs), with a RabbitMQ broker of its own (build/rabbitmq.sh)
 #   build/test.sh --fast   build, then the unit, TestServer and in-process tests only: no test that starts a real process
 #                          ([Trait("Category", "Process")] and everything in GracefulShutdown.IntegrationTests), no package
 #                          smoke test, no rollout benchmark
@@ -39,7 +39,21 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+broker=false
+cleanup() {
+  if [ "$broker" = true ]; then ./build/rabbitmq.sh stop || true; fi
+  rm -rf "$results"
+}
+trap cleanup EXIT
+
+# The RabbitMQ integration tests' broker (full run only): Debian's rabbitmq-server on its own port and data directory,
+# installed by build/rabbitmq.sh when missing, stopped at the end. Tests without GRACEFULSHUTDOWN_RABBITMQ_URL are skipped.
+if [ "$fast" = false ]; then
+  ./build/rabbitmq.sh start
+  broker=true
+  GRACEFULSHUTDOWN_RABBITMQ_URL="$(./build/rabbitmq.sh url)"
+  export GRACEFULSHUTDOWN_RABBITMQ_URL
+fi
 
 filter=()
 if [ "$fast" = true ]; then
