@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Worker rollout benchmark: rolling replacement of worker replicas while a publisher sends messages with unique ids, library and
+# plain consumer side by side, against the tests' RabbitMQ broker. Starts that broker (build/rabbitmq.sh) unless
+# GRACEFULSHUTDOWN_RABBITMQ_URL is set, builds the harness (and with it the worker sample), runs it.
+# Usage: build/worker-rollout/run.sh [--short] [--replicas N] [--messages N] [--rate N] [--mode both|library|plain]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+if [[ -z "${GRACEFULSHUTDOWN_RABBITMQ_URL:-}" ]]; then
+  "$root/build/rabbitmq.sh" start
+  trap '"$root/build/rabbitmq.sh" stop' EXIT
+  GRACEFULSHUTDOWN_RABBITMQ_URL="$("$root/build/rabbitmq.sh" url)"
+  export GRACEFULSHUTDOWN_RABBITMQ_URL
+fi
+
+if [[ "${ROLLOUT_SKIP_BUILD:-}" != 1 ]]; then
+  timeout 300 dotnet build "$here/WorkerRollout.csproj" -c Release -nologo -v q -clp:ErrorsOnly
+fi
+
+limit=1800
+for a in "$@"; do [[ $a == --short ]] && limit=180; done
+timeout --signal=INT --kill-after=15 "${ROLLOUT_TIMEOUT:-$limit}" dotnet "$here/bin/Release/net10.0/WorkerRollout.dll" "$@"
