@@ -86,51 +86,62 @@ internal static class Rollout
 
         Console.WriteLine($"{(useLibrary ? "library" : "plain")}: {replicaCount} replicas, {messages} messages at {rate}/s on {queue}");
         var running = new List<Replica>();
-        for (int i = 0; i < replicaCount; i++)
-        {
-            running.Add(await Replica.StartAsync(sampleDll, url, queue, results, useLibrary));
-        }
-
         var terminations = new ConcurrentBag<Termination>();
-        Task publishing = PublishAsync(channel, queue, messages, rate);
-        Task rolling = Task.Run(async () =>
+        try
         {
-            // Roll while the publisher runs: spread the replacements over the first 80 % of the publishing time.
-            TimeSpan spacing = TimeSpan.FromSeconds(0.8 * messages / rate / replicaCount);
-            foreach (Replica old in running.ToArray())
+            for (int i = 0; i < replicaCount; i++)
             {
-                await Task.Delay(spacing);
-                Replica fresh = await Replica.StartAsync(sampleDll, url, queue, results, useLibrary);
-                lock (running)
-                {
-                    running.Add(fresh);
-                }
+                running.Add(await Replica.StartAsync(sampleDll, url, queue, results, useLibrary));
+            }
 
-                terminations.Add(await old.TerminateAsync());
-                lock (running)
+            Task publishing = PublishAsync(channel, queue, messages, rate);
+            Task rolling = Task.Run(async () =>
+            {
+                // Roll while the publisher runs: spread the replacements over the first 80 % of the publishing time.
+                TimeSpan spacing = TimeSpan.FromSeconds(0.8 * messages / rate / replicaCount);
+                foreach (Replica old in running.ToArray())
                 {
-                    running.Remove(old);
+                    await Task.Delay(spacing);
+                    Replica fresh = await Replica.StartAsync(sampleDll, url, queue, results, useLibrary);
+                    lock (running)
+                    {
+                        running.Add(fresh);
+                    }
+
+                    terminations.Add(await old.TerminateAsync());
+                    lock (running)
+                    {
+                        running.Remove(old);
+                    }
+                }
+            });
+            await Task.WhenAll(publishing, rolling);
+
+            // Let the new replicas finish the queue: until every id arrived, or nothing new for 10 s.
+            int last = -1;
+            var quiet = Stopwatch.StartNew();
+            while (seen.Count < messages && quiet.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(200);
+                if (seen.Count != last)
+                {
+                    last = seen.Count;
+                    quiet.Restart();
                 }
             }
-        });
-        await Task.WhenAll(publishing, rolling);
 
-        // Let the new replicas finish the queue: until every id arrived, or nothing new for 10 s.
-        int last = -1;
-        var quiet = Stopwatch.StartNew();
-        while (seen.Count < messages && quiet.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(200);
-            if (seen.Count != last)
+            foreach (Replica replica in running.ToArray())
             {
-                last = seen.Count;
-                quiet.Restart();
+                await replica.TerminateAsync();
             }
         }
-
-        foreach (Replica replica in running.ToArray())
+        finally
         {
-            await replica.TerminateAsync();
+            // A failed run leaves no replica behind.
+            foreach (Replica replica in running.ToArray())
+            {
+                replica.KillIfRunning();
+            }
         }
 
         // Every replica has exited: what it published is confirmed; collect what the consumer has not received yet.
@@ -193,7 +204,14 @@ internal sealed partial class Replica
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        var output = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -211,7 +229,13 @@ internal sealed partial class Replica
         {
             if (clock.Elapsed > TimeSpan.FromSeconds(60) || process.HasExited)
             {
-                throw new InvalidOperationException($"replica {process.Id} never became ready");
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                }
+
+                throw new InvalidOperationException(
+                    $"replica {process.Id} never became ready (exited: {process.HasExited}); its output:\n{string.Join('\n', output)}");
             }
 
             await Task.Delay(100);
@@ -254,6 +278,14 @@ internal sealed partial class Replica
 
         TimeSpan exit = clock.Elapsed;
         return new Termination(unready, exit, _process.ExitCode);
+    }
+
+    public void KillIfRunning()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
     }
 
     private async Task<bool?> ReadyAsync()
