@@ -48,4 +48,21 @@ public class GracefulShutdownEndpointOptions
     /// </value>
     [Duration]
     public TimeSpan ReadinessFailureDelay { get; set; }
+
+    /// <summary>
+    /// Gets or sets a port that listens while readiness passes and is closed while it fails, for manifests with a
+    /// <c>tcpSocket</c> readiness probe (hosts without HTTP). It closes the moment the drain begins. Advanced.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no TCP readiness port. Between 1 and 65535.</value>
+    [Between(1, 65535)]
+    public int? TcpReadinessPort { get; set; }
+
+    /// <summary>
+    /// Gets or sets a port that listens while liveness passes and is closed while it fails, for manifests with a
+    /// <c>tcpSocket</c> liveness probe. The checks tagged <c>live</c> are evaluated every <see cref="CheckResultCacheDuration"/>
+    /// (at least every second). Advanced.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no TCP liveness port. Between 1 and 65535.</value>
+    [Between(1, 65535)]
+    public int? TcpLivenessPort { get; set; }
 }

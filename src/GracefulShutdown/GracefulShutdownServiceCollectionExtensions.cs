@@ -111,6 +111,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         // Hosted services, in the order the host starts them. The management listener (hosts without a web server only) starts
         // first and stops last, so its readiness answers through the whole drain.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ManagementListener>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TcpProbePorts>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SignalHandling>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StartupGates>());

@@ -168,4 +168,11 @@ internal static partial class Log
     [LoggerMessage(303, LogLevel.Information,
         "No web server in this host: it serves no traffic, so the drain has no traffic wait; {Endpoints}.", EventName = "NoWebServer")]
     public static partial void NoWebServer(this ILogger logger, string endpoints);
+
+    [LoggerMessage(304, LogLevel.Debug, "TCP {Probe} port {Port} is {State}.", EventName = "TcpProbePortChanged")]
+    public static partial void TcpProbePortChanged(this ILogger logger, GracefulShutdownProbe probe, int port, string state);
+
+    [LoggerMessage(305, LogLevel.Warning, "TCP {Probe} port {Port} could not listen; retrying at the next evaluation.",
+        EventName = "TcpProbePortFailed")]
+    public static partial void TcpProbePortFailed(this ILogger logger, GracefulShutdownProbe probe, int port, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using GracefulShutdown.Endpoints;
 using GracefulShutdown.Lifecycle;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,6 +83,39 @@ public sealed class NonWebHostTests
     }
 
     [Fact]
+    public async Task TcpProbePorts_ListenWhileTheProbePasses_TheReadinessPortClosesWhenTheDrainBegins()
+    {
+        int readiness = FreePort();
+        int liveness = FreePort();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddGracefulShutdown(options =>
+        {
+            options.Endpoints.TcpReadinessPort = readiness;
+            options.Endpoints.TcpLivenessPort = liveness;
+        });
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        IGracefulShutdown shutdown = host.Services.GetRequiredService<IGracefulShutdown>();
+        await shutdown.WhenReady.WaitAsync(s_bound);
+        TcpProbePorts ports = host.Services.GetServices<IHostedService>().OfType<TcpProbePorts>().Single();
+        await ports.EvaluateAsync();
+
+        Assert.True(await ConnectsAsync(readiness));
+        Assert.True(await ConnectsAsync(liveness));
+
+        // The drain closes the readiness port at once (no evaluation needed); liveness keeps listening.
+        await shutdown.DrainAsync().WaitAsync(s_bound);
+        Assert.False(await ConnectsAsync(readiness));
+        await ports.EvaluateAsync();
+        Assert.False(await ConnectsAsync(readiness));
+        Assert.True(await ConnectsAsync(liveness));
+
+        await host.StopAsync().WaitAsync(s_bound);
+        Assert.False(await ConnectsAsync(liveness));
+    }
+
+    [Fact]
     public async Task WorkerHost_InvalidBudget_FailsStartUpNamingTheKeys()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
@@ -104,6 +138,20 @@ public sealed class NonWebHostTests
         builder.Logging.ClearProviders();
         builder.Services.AddGracefulShutdown(options => options.ManagementPort = port);
         return builder.Build();
+    }
+
+    private static async Task<bool> ConnectsAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port).WaitAsync(s_bound);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static int FreePort()
