@@ -41,8 +41,22 @@ internal sealed class RabbitMQConsumer : IHostedService, IDisposable
 
     public ConsumerIntake Intake { get; }
 
-    /// <summary>Gets whether the connection to the broker is open (readiness, when it includes the broker).</summary>
-    public bool IsConnected => Volatile.Read(ref _connection)?.IsOpen == true;
+    /// <summary>Gets whether the consumer is registered on an open connection (readiness, when it includes the broker).</summary>
+    public bool IsConsuming
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_consumerTag is null)
+                {
+                    return false;
+                }
+            }
+
+            return Volatile.Read(ref _connection)?.IsOpen == true;
+        }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
