@@ -20,7 +20,7 @@ internal sealed class TcpProbePorts(IGracefulShutdownProbes probes, IOptions<Gra
     private readonly List<ProbePort> _ports = [];
     private ITimer? _timer;
     private CancellationTokenRegistration _readinessLost;
-    private int _evaluating;
+    private readonly SemaphoreSlim _evaluating = new(1, 1);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,7 +41,7 @@ internal sealed class TcpProbePorts(IGracefulShutdownProbes probes, IOptions<Gra
         }
 
         TimeSpan period = TimeSpan.FromTicks(Math.Clamp(endpoints.CheckResultCacheDuration.Ticks, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
-        _timer = time.CreateTimer(static ports => _ = ((TcpProbePorts)ports!).EvaluateAsync(), this, TimeSpan.Zero, period);
+        _timer = time.CreateTimer(static ports => _ = ((TcpProbePorts)ports!).TickAsync(), this, TimeSpan.Zero, period);
         _readinessLost = probes.ReadinessLost.Register(static ports =>
         {
             foreach (ProbePort port in ((TcpProbePorts)ports!)._ports)
@@ -61,14 +61,34 @@ internal sealed class TcpProbePorts(IGracefulShutdownProbes probes, IOptions<Gra
         return Task.CompletedTask;
     }
 
-    /// <summary>Evaluates every port's probe once and opens or closes the port (the timer's step; tests call it directly).</summary>
+    /// <summary>Evaluates every port's probe once and opens or closes the port, after any evaluation in progress.</summary>
     public async Task EvaluateAsync()
     {
-        if (Interlocked.Exchange(ref _evaluating, 1) == 1)
-        {
-            return;
-        }
+        await _evaluating.WaitAsync().ConfigureAwait(false);
+        await EvaluateHeldAsync().ConfigureAwait(false);
+    }
 
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _readinessLost.Dispose();
+        foreach (ProbePort port in _ports)
+        {
+            port.Close();
+        }
+    }
+
+    /// <summary>The timer's step: skipped while an evaluation is still running (a slow health check).</summary>
+    private async Task TickAsync()
+    {
+        if (await _evaluating.WaitAsync(0).ConfigureAwait(false))
+        {
+            await EvaluateHeldAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task EvaluateHeldAsync()
+    {
         try
         {
             foreach (ProbePort port in _ports)
@@ -79,17 +99,7 @@ internal sealed class TcpProbePorts(IGracefulShutdownProbes probes, IOptions<Gra
         }
         finally
         {
-            Volatile.Write(ref _evaluating, 0);
-        }
-    }
-
-    public void Dispose()
-    {
-        _timer?.Dispose();
-        _readinessLost.Dispose();
-        foreach (ProbePort port in _ports)
-        {
-            port.Set(listening: false);
+            _evaluating.Release();
         }
     }
 
@@ -97,14 +107,26 @@ internal sealed class TcpProbePorts(IGracefulShutdownProbes probes, IOptions<Gra
     {
         private readonly Lock _sync = new();
         private TcpListener? _listener;
+        private bool _closed;
 
         public GracefulShutdownProbe Probe => probe;
+
+        /// <summary>Closes the port for good: an evaluation still running when the host stops cannot open it again.</summary>
+        public void Close()
+        {
+            lock (_sync)
+            {
+                _closed = true;
+            }
+
+            Set(listening: false);
+        }
 
         public void Set(bool listening)
         {
             lock (_sync)
             {
-                if (listening && _listener is null)
+                if (listening && _listener is null && !_closed)
                 {
                     try
                     {

@@ -104,9 +104,12 @@ public sealed class NonWebHostTests
         Assert.True(await ConnectsAsync(readiness));
         Assert.True(await ConnectsAsync(liveness));
 
-        // The drain closes the readiness port at once (no evaluation needed); liveness keeps listening.
+        // The drain closes the readiness port (when readiness is lost, and at every evaluation after); liveness keeps listening.
         await shutdown.DrainAsync().WaitAsync(s_bound);
-        Assert.False(await ConnectsAsync(readiness));
+        var lost = new TaskCompletionSource();
+        using CancellationTokenRegistration registration = host.Services.GetRequiredService<IGracefulShutdownProbes>().ReadinessLost
+            .Register(lost.SetResult);
+        await lost.Task.WaitAsync(s_bound);
         await ports.EvaluateAsync();
         Assert.False(await ConnectsAsync(readiness));
         Assert.True(await ConnectsAsync(liveness));
