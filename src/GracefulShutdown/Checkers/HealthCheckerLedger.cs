@@ -58,8 +58,9 @@ internal sealed class HealthCheckerLedger
     }
 
     /// <summary>
-    /// Marks the drain's start: from here on failures count, and the checkers seen in the window before it (and not already silent
-    /// for <c>StoppedAfterPeriods</c> of their periods) are the ones the wait must see let go. Returns how many there are.
+    /// Marks the drain's start: from here on failures count, and the checkers seen in the window before it (at least twice, so
+    /// with a period, and not already silent for <c>StoppedAfterPeriods</c> of their periods) are the ones the wait must see let
+    /// go. Returns how many there are.
     /// </summary>
     /// <param name="drainStartedAt">The drain's start, a <see cref="TimeProvider"/> timestamp.</param>
     /// <param name="changed">Called after every probe from now on.</param>
@@ -72,7 +73,8 @@ internal sealed class HealthCheckerLedger
             int seen = 0;
             foreach (Checker checker in All())
             {
-                checker.SeenBeforeDrain = checker.FirstProbe <= drainStartedAt
+                // A checker probes periodically: one call (a person's curl, a monitor's one-off) has no period and is not one.
+                checker.SeenBeforeDrain = checker.ProbesBeforeDrain >= 2
                     && _time.GetElapsedTime(checker.LastProbe, drainStartedAt) <= _window
                     && _time.GetElapsedTime(checker.LastProbe, drainStartedAt) <= SilenceLimit(checker);
                 if (checker.SeenBeforeDrain)
@@ -216,6 +218,8 @@ internal sealed class HealthCheckerLedger
 
         public bool SeenBeforeDrain { get; set; }
 
+        public int ProbesBeforeDrain { get; private set; }
+
         public int ProbesAfterDrain { get; private set; }
 
         public int ConsecutiveFailures { get; private set; }
@@ -239,6 +243,7 @@ internal sealed class HealthCheckerLedger
             LastProbe = Math.Max(LastProbe, timestamp);
             if (drainStartedAt == 0 || timestamp < drainStartedAt)
             {
+                ProbesBeforeDrain++;
                 return;
             }
 

@@ -73,6 +73,8 @@ public sealed class HealthCheckerRequestTests : IDisposable
     {
         Send("/health/ready", userAgent: null);
         _time.Advance(TimeSpan.FromSeconds(1));
+        Send("/health/ready", userAgent: null);
+        _time.Advance(TimeSpan.FromSeconds(1));
 
         IReadOnlyList<HealthCheckerVerdict> verdicts = DrainAndVerdicts(() =>
         {
@@ -89,6 +91,8 @@ public sealed class HealthCheckerRequestTests : IDisposable
     [Fact]
     public void EmptyUserAgentHeader_IsTheSameAsNone()
     {
+        Send("/health/ready", userAgent: "");
+        _time.Advance(TimeSpan.FromSeconds(1));
         Send("/health/ready", userAgent: "");
         HealthCheckerVerdict verdict = Assert.Single(DrainAndVerdicts(() => { }));
         Assert.Equal("(none)", verdict.UserAgent);
@@ -128,6 +132,8 @@ public sealed class HealthCheckerRequestTests : IDisposable
     {
         _options.ManagementPort = 8081;
         Send("/health/ready", "Envoy/HC", localPort: 8081);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Send("/health/ready", "Envoy/HC", localPort: 8081);
         uint arrivals = Lifecycle.Requests.Arrivals;
         Send("/health/ready", "Envoy/HC", localPort: 8080, from: IPAddress.Parse("10.0.0.2")); // the app's own path on the app port
 
@@ -135,6 +141,7 @@ public sealed class HealthCheckerRequestTests : IDisposable
 
         HealthCheckerVerdict verdict = Assert.Single(verdicts);
         Assert.Equal(("Envoy/HC", "10.0.0.1", "envoy"), (verdict.UserAgent, verdict.Source, verdict.Profile.Name));
+        Assert.True(verdict.SeenBeforeDrain);
         Assert.Equal(arrivals + 1, Lifecycle.Requests.Arrivals);
     }
 

@@ -273,7 +273,10 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, HealthCheckerProfile.NoUserAgent, Balancer);
         IPAddress spoofer = IPAddress.Parse("6.6.6.6");
-        Probe(lifecycle, "GoogleHC/1.0", spoofer, passed: true); // claims to be Google: threshold 2, lag 10 s, period unknown (5 s)
+        Probe(lifecycle, "GoogleHC/1.0", spoofer, passed: true); // claims to be Google: threshold 2, lag 10 s
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Probe(lifecycle, "GoogleHC/1.0", spoofer, passed: true);
+        Probe(lifecycle, HealthCheckerProfile.NoUserAgent, Balancer, passed: true);
 
         Task<TrafficWaitResult> wait = Drain(lifecycle);
         ProbeFailing(lifecycle, 14, (HealthCheckerProfile.NoUserAgent, Balancer, 1), ("GoogleHC/1.0", spoofer, 1));
@@ -283,6 +286,21 @@ public sealed class HealthCheckerWaitTests
         // The real checker let go at +3 s; the spoofer's 2nd failure at +2 s plus its 10 s lag holds the wait to +12 s.
         Assert.Equal(TrafficWaitOutcome.CheckersLetGo, result.Outcome);
         Assert.Equal(TimeSpan.FromSeconds(12), result.Elapsed);
+    }
+
+    [Fact]
+    public async Task OneOffCaller_OfTheReadinessEndpoint_IsNoChecker_TodaysRuleApplies()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 60, userAgent: null, Balancer);
+        Probe(lifecycle, "curl/8.5.0", IPAddress.Parse("10.9.9.9"), passed: true); // a person looks once: no period, no checker
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        _time.Advance(TimeSpan.FromSeconds(15));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome); // the sparse caller's rule, not a checker's hold
+        Assert.DoesNotContain(lifecycle.Logs.GetSnapshot(), r => r.Id.Id == 111);
     }
 
     [Fact]
