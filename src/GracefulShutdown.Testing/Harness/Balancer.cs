@@ -27,6 +27,7 @@ internal sealed class Balancer : IAsyncDisposable
     private readonly RolloutOptions _options;
     private readonly Lock _sync = new();
     private readonly List<Replica> _rotation = [];
+    private readonly HashSet<Replica> _members = [];
     private readonly Dictionary<Replica, int> _failedChecks = [];
     private readonly HashSet<Replica> _withoutReadiness = [];
     private int _next;
@@ -108,6 +109,7 @@ internal sealed class Balancer : IAsyncDisposable
         lock (_sync)
         {
             _rotation.Add(replica);
+            _members.Add(replica);
             if (withoutReadiness)
             {
                 _withoutReadiness.Add(replica);
@@ -115,17 +117,48 @@ internal sealed class Balancer : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes a replica out of rotation (a terminating replica never comes back).</summary>
     public void Remove(Replica replica)
     {
         lock (_sync)
         {
             _rotation.Remove(replica);
+            if (replica.TerminationBegan)
+            {
+                replica.MarkRemoved();
+            }
         }
-
-        replica.MarkRemoved();
     }
 
-    /// <summary>The health-checked model: every interval, each replica in rotation is checked; a run of failures takes it out.</summary>
+    /// <summary>A replica's termination begins: if health checks took it out of rotation already, it counts as removed at once.</summary>
+    public void BeginTermination(Replica replica)
+    {
+        lock (_sync)
+        {
+            replica.BeginTermination();
+            if (!_rotation.Contains(replica))
+            {
+                replica.MarkRemoved();
+            }
+        }
+    }
+
+    /// <summary>The replica is gone (disposed): no more health checks.</summary>
+    public void Forget(Replica replica)
+    {
+        lock (_sync)
+        {
+            _rotation.Remove(replica);
+            _members.Remove(replica);
+            _failedChecks.Remove(replica);
+            _withoutReadiness.Remove(replica);
+        }
+    }
+
+    /// <summary>
+    /// The health-checked model: every interval, each replica is checked; a run of failures takes it out of rotation, a passing check
+    /// brings a replica that is not terminating back.
+    /// </summary>
     public async Task RunHealthChecksAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_options.HealthCheckInterval, _options.TimeProvider);
@@ -133,13 +166,13 @@ internal sealed class Balancer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                Replica[] inRotation;
+                Replica[] members;
                 lock (_sync)
                 {
-                    inRotation = [.. _rotation];
+                    members = [.. _members];
                 }
 
-                await Task.WhenAll(inRotation.Select(r => CheckAsync(r, stop))).ConfigureAwait(false);
+                await Task.WhenAll(members.Select(r => CheckAsync(r, stop))).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -168,15 +201,26 @@ internal sealed class Balancer : IAsyncDisposable
         bool failed = readiness == Readiness.Failing || (readiness == Readiness.Absent && !absent);
         lock (_sync)
         {
-            int failures = failed ? _failedChecks.GetValueOrDefault(replica) + 1 : 0;
-            _failedChecks[replica] = failures;
-            if (failures < _options.HealthCheckThreshold)
+            if (!_members.Contains(replica))
             {
                 return;
             }
-        }
 
-        Remove(replica);
+            int failures = failed ? _failedChecks.GetValueOrDefault(replica) + 1 : 0;
+            _failedChecks[replica] = failures;
+            if (failures >= _options.HealthCheckThreshold)
+            {
+                _rotation.Remove(replica);
+                if (replica.TerminationBegan)
+                {
+                    replica.MarkRemoved();
+                }
+            }
+            else if (failures == 0 && !replica.TerminationBegan && !_rotation.Contains(replica))
+            {
+                _rotation.Add(replica);
+            }
+        }
     }
 
     private Replica? Pick()
@@ -210,7 +254,9 @@ internal sealed class Balancer : IAsyncDisposable
                 ForwarderRequestConfig.Empty, HttpTransformer.Default).ConfigureAwait(false);
             if (error != ForwarderError.None && !context.Response.HasStarted)
             {
-                context.Response.Headers[ErrorHeader] = error.ToString();
+                context.Response.Headers[ErrorHeader] = error == ForwarderError.Request
+                    ? "Request: the replica refused, closed or reset the connection before answering"
+                    : error.ToString();
             }
 
             failed = error != ForwarderError.None || context.Response.StatusCode >= 500;

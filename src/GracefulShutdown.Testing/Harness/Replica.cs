@@ -59,6 +59,7 @@ internal sealed class Replica : IAsyncDisposable
     public static async Task<Replica> StartAsync<TEntryPoint>(string name, RolloutOptions options, CancellationToken cancellationToken)
         where TEntryPoint : class
     {
+        SelfContentRoot.EnsureFor(typeof(TEntryPoint).Assembly);
         var factory = new ReplicaFactory<TEntryPoint>(options.ConfigureReplica);
         try
         {
@@ -107,13 +108,10 @@ internal sealed class Replica : IAsyncDisposable
         }
     }
 
+    /// <summary>The balancer took the terminating replica out of rotation.</summary>
     public void MarkRemoved()
     {
-        if (TerminationBegan)
-        {
-            Interlocked.CompareExchange(ref _removedAt, _time.GetTimestamp(), 0);
-        }
-
+        Interlocked.CompareExchange(ref _removedAt, _time.GetTimestamp(), 0);
         _removed.TrySetResult();
     }
 

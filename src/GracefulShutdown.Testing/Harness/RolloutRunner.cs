@@ -101,7 +101,7 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
     /// </summary>
     private async Task TerminateAsync(Replica replica, Balancer balancer, CancellationToken cancellationToken)
     {
-        replica.BeginTermination();
+        balancer.BeginTermination(replica);
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(options.TerminationGracePeriod);
         Task removal = options.Balancer == RolloutBalancer.RemovalLag
@@ -122,6 +122,7 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
         // The balancer keeps routing to the replica, stopped or not, until its model takes it out; health checks fail on a
         // stopped replica, so that removal comes within HealthCheckThreshold intervals.
         await removal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        balancer.Forget(replica);
         await replica.DisposeAsync().ConfigureAwait(false);
         lock (_sync)
         {
