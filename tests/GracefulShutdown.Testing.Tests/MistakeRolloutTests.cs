@@ -22,10 +22,11 @@ public class MistakeRolloutTests(ITestOutputHelper output)
     [Fact]
     public async Task A_handler_that_outlives_the_drain_shows_aborted_requests()
     {
-        // /slow ignores DrainDeadline and RequestAborted: 6 s of work against a 2 s drain after the traffic wait.
+        // /slow ignores DrainDeadline and RequestAborted: 9 s of work against a traffic wait of at most 6 s and a 2 s drain, so
+        // every request sent to a replica after its termination began is still running when the drain ends.
         RolloutReport report = await Rollout.RunAsync<TestAppEntry>(new RolloutOptions
         {
-            Path = "/slow?ms=6000",
+            Path = "/slow?ms=9000",
             RequestsPerSecond = 20,
             ConfigureReplica = Settings(("GracefulShutdown:DrainTimeout", "00:00:02"), ("GracefulShutdown:DrainCancellationLead", "00:00:01"),
                 ("GracefulShutdown:TrafficWait:Maximum", "00:00:06")),
@@ -71,5 +72,29 @@ public class MistakeRolloutTests(ITestOutputHelper output)
         Assert.False(report.IsZeroDowntime);
         Assert.True(report.FailuresByKind.TryGetValue("HTTP 503 (balancer: no replica in rotation)", out long unrouted) && unrouted > 0,
             report.ToString());
+    }
+
+    [Fact]
+    public async Task A_replica_still_running_at_the_grace_period_is_killed_and_its_requests_aborted()
+    {
+        // A plain app waits for its in-flight requests (the host's 30 s stop timeout); 8 s handlers outlast a 3 s grace period.
+        RolloutReport report = await Rollout.RunAsync<TestAppEntry>(new RolloutOptions
+        {
+            Path = "/slow?ms=8000",
+            RequestsPerSecond = 10,
+            TerminationGracePeriod = TimeSpan.FromSeconds(3),
+            SteadyLoad = TimeSpan.FromMilliseconds(500),
+            ConfigureReplica = Settings(("TestApp:UseLibrary", "false")),
+        });
+        output.WriteLine(report.ToString());
+
+        Assert.False(report.IsZeroDowntime);
+        Assert.All(report.Terminated, r =>
+        {
+            Assert.True(r.Killed);
+            Assert.Null(r.StoppedAfter);
+        });
+        Assert.Contains(report.FailuresByKind.Keys, kind => kind.StartsWith("transport:", StringComparison.Ordinal)
+            || kind.StartsWith("HTTP 502", StringComparison.Ordinal));
     }
 }

@@ -59,4 +59,15 @@ public class RolloutReportTests
         Assert.Equal(500, counter.Snapshot()["a"]);
         Assert.Equal(500, counter.Snapshot()["b"]);
     }
+
+    [Fact]
+    public void A_transport_error_is_named_by_its_innermost_cause_when_unclassified()
+    {
+        var reset = new HttpRequestException("copy failed", new IOException("reset",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)));
+
+        Assert.Equal("Unknown (ConnectionReset)", HttpLoad.Describe(reset));
+        Assert.Equal("ResponseEnded", HttpLoad.Describe(new HttpRequestException(HttpRequestError.ResponseEnded)));
+        Assert.Equal("Unknown (IOException)", HttpLoad.Describe(new HttpRequestException("x", new IOException("y"))));
+    }
 }

@@ -109,7 +109,7 @@ internal sealed class HttpLoad : IDisposable
             }
             catch (HttpRequestException ex)
             {
-                Fail($"transport: {ex.HttpRequestError}");
+                Fail($"transport: {Describe(ex)}");
             }
         }
 #pragma warning disable CA1031 // Whatever the user's request factory or the stack throws is a failure of that request, counted by kind.
@@ -122,6 +122,28 @@ internal sealed class HttpLoad : IDisposable
         {
             Release();
         }
+    }
+
+    /// <summary>The request error, and for an unclassified one the innermost cause (a reset: <c>Unknown (ConnectionReset)</c>).</summary>
+    internal static string Describe(HttpRequestException exception)
+    {
+        if (exception.HttpRequestError != HttpRequestError.Unknown)
+        {
+            return exception.HttpRequestError.ToString();
+        }
+
+        Exception inner = exception;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner switch
+        {
+            System.Net.Sockets.SocketException socket => $"Unknown ({socket.SocketErrorCode})",
+            HttpRequestException => "Unknown",
+            _ => $"Unknown ({inner.GetType().Name})",
+        };
     }
 
     private void Fail(string kind)
