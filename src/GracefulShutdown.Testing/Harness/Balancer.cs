@@ -70,7 +70,11 @@ internal sealed class Balancer : IAsyncDisposable
             return response.StatusCode == HttpStatusCode.NotFound ? Readiness.Absent
                 : (int)response.StatusCode < 400 ? Readiness.Passing : Readiness.Failing;
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException)
+        {
+            return Readiness.Failing;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return Readiness.Failing;
         }
@@ -197,7 +201,8 @@ internal sealed class Balancer : IAsyncDisposable
         }
 
         // An app without a readiness endpoint still fails its checks once nothing listens any more.
-        Readiness readiness = await CheckReadinessAsync(replica, stop).ConfigureAwait(false);
+        // A killed replica's host may still be winding down in this process; in a cluster nothing would answer any more.
+        Readiness readiness = replica.IsKilled ? Readiness.Failing : await CheckReadinessAsync(replica, stop).ConfigureAwait(false);
         bool failed = readiness == Readiness.Failing || (readiness == Readiness.Absent && !absent);
         lock (_sync)
         {

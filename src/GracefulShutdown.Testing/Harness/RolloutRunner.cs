@@ -12,6 +12,7 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
     private readonly TimeProvider _time = options.TimeProvider;
     private readonly FailureCounter _failures = new();
     private readonly List<Replica> _running = [];
+    private readonly List<Replica> _all = [];
     private readonly List<ReplicaReport> _terminated = [];
     private readonly Lock _sync = new();
     private int _started;
@@ -63,7 +64,8 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
         {
             await stopLoad.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(loading, webSocketLoading, healthChecks).ConfigureAwait(false);
-            foreach (Replica replica in _running)
+            // Every replica, including one whose termination an error interrupted (disposing is idempotent and bounded).
+            foreach (Replica replica in _all)
             {
                 await replica.DisposeAsync().ConfigureAwait(false);
             }
@@ -83,6 +85,7 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
     {
         string name = string.Create(CultureInfo.InvariantCulture, $"replica-{Interlocked.Increment(ref _started)}");
         Replica replica = await Replica.StartAsync<TEntryPoint>(name, options, cancellationToken).ConfigureAwait(false);
+        _all.Add(replica);
         try
         {
             await balancer.JoinAsync(replica, cancellationToken).ConfigureAwait(false);

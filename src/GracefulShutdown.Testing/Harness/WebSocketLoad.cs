@@ -47,15 +47,16 @@ internal sealed class WebSocketLoad
 
                 Interlocked.Increment(ref _connections);
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException && !stop.IsCancellationRequested)
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 Fail($"WebSocket connect: {(ex is WebSocketException ws ? ws.WebSocketErrorCode.ToString() : "timeout")}");
                 await DelayAsync(stop).ConfigureAwait(false);
                 continue;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
             }
 
             await ReceiveUntilEndAsync(socket, buffer, stop).ConfigureAwait(false);
@@ -83,19 +84,32 @@ internal sealed class WebSocketLoad
                     Fail($"WebSocket {kind}");
                 }
 
-                using var answer = new CancellationTokenSource(s_connectTimeout, _options.TimeProvider);
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, answer.Token).ConfigureAwait(false);
+                await AnswerCloseAsync(socket).ConfigureAwait(false);
                 return;
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            // The rollout is over: the client leaves (not counted).
+            if (stop.IsCancellationRequested)
+            {
+                return; // the rollout is over: the client leaves (not counted)
+            }
+
+            _ends.Add("aborted");
+            Fail("WebSocket aborted (no close frame)");
+        }
+    }
+
+    /// <summary>The client's half of the closing handshake; the close already counted, so a connection gone meanwhile is no failure.</summary>
+    private async Task AnswerCloseAsync(ClientWebSocket socket)
+    {
+        try
+        {
+            using var answer = new CancellationTokenSource(s_connectTimeout, _options.TimeProvider);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, answer.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            _ends.Add("aborted");
-            Fail("WebSocket aborted (no close frame)");
         }
     }
 
