@@ -80,21 +80,17 @@ internal sealed class Replica : IAsyncDisposable
     public void BeginTermination() => Interlocked.CompareExchange(ref _terminationStarted, _time.GetTimestamp(), 0);
 
     /// <summary>The in-process SIGTERM (see the package README for what differs from a real signal).</summary>
-    public async Task SignalTerminateAsync(CancellationToken gracePeriod)
+    public void SignalTerminate()
     {
         if (Library is not null)
         {
-            // The library's signal path: the traffic wait first (not repeated after a preStop), then the host's stop.
-            try
-            {
-                await Library.DrainAsync(gracePeriod).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (gracePeriod.IsCancellationRequested)
-            {
-                return;
-            }
+            // The library's signal path: the traffic wait (not repeated after a preStop), the drain participants, then the host's
+            // stop with what is left of the budget — what its SIGTERM handler asks for.
+            Library.RequestStop();
+            return;
         }
 
+        // What .NET's ConsoleLifetime does on SIGTERM.
         _lifetime.StopApplication();
     }
 

@@ -114,7 +114,7 @@ internal sealed class RolloutRunner<TEntryPoint>(RolloutOptions options)
         (int? preStopStatus, string? preStopError) = await CallPreStopAsync(replica, grace.Token).ConfigureAwait(false);
         try
         {
-            await replica.SignalTerminateAsync(grace.Token).ConfigureAwait(false);
+            replica.SignalTerminate();
             await replica.Stopped.WaitAsync(grace.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (grace.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
