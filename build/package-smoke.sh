@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packaging smoke test: pack both libraries into the repo-local feed and check what a user of the public gallery gets
 # (README with absolute links, license, icon, XML docs, symbols package, no test-only types), then build a consumer that
-# references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM.
+# references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM; then,
+# as a user's test would with GracefulShutdown.Testing, roll the consumer's own app out in process (plain, then with the library)
+# and print both reports.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,7 +15,7 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work";
 trap cleanup EXIT
 fail() { echo "package smoke: $*" >&2; exit 1; }
 
-packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc)
+packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc GracefulShutdown.Testing)
 for id in "${packages[@]}"; do
   dotnet pack "src/$id/$id.csproj" -c Release -o build/feed -p:Version="$version" --nologo -v q
 done
@@ -76,5 +78,9 @@ code=0; wait "$pid" || code=$?
 pid=""
 [ "$code" = "0" ] || { cat "$work/log"; fail "exit code $code after SIGTERM"; }
 grep -Eq 'GracefulShutdown[.A-Za-z]*\[106\]' "$work/log" || { cat "$work/log"; fail "no shutdown-complete event (106) in the log"; }
+# GracefulShutdown.Testing from the package: the plain app must lose requests, the library app none (exit code 1 otherwise).
+dotnet "$work/out/PackageConsumer.dll" --rollout > "$work/rollout" 2>&1 || { cat "$work/rollout"; fail "the rollout of the consumer's own app did not show plain losses and library zero downtime"; }
+grep -vE '^(info|warn|dbug|fail|crit): |^      [A-Za-z]' "$work/rollout" || true
+
 echo "package smoke: ${packages[*]} $version from build/feed: README, LICENSE, icon, XML docs, symbols, no test-only types;" \
-  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM"
+  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM; rollout of its own app: plain loses requests, library none"

@@ -1,8 +1,10 @@
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using GracefulShutdown.Testing;
 
 // build/package-smoke.sh runs "PackageConsumer --check-types <assembly>..." on the assemblies taken out of the packages:
-// it lists every type whose name says it belongs in tests, and fails if there is one.
+// it lists every type whose name says it belongs in tests, and fails if there is one. GracefulShutdown.Testing is test support by
+// design: its namespace says so, so only its type names are read.
 if (args is ["--check-types", .. var assemblies])
 {
     int found = 0;
@@ -13,7 +15,9 @@ if (args is ["--check-types", .. var assemblies])
         foreach (TypeDefinitionHandle handle in metadata.TypeDefinitions)
         {
             TypeDefinition type = metadata.GetTypeDefinition(handle);
-            string name = $"{metadata.GetString(type.Namespace)}.{metadata.GetString(type.Name)}";
+            string name = Path.GetFileName(path) == "GracefulShutdown.Testing.dll"
+                ? metadata.GetString(type.Name)
+                : $"{metadata.GetString(type.Namespace)}.{metadata.GetString(type.Name)}";
             if (name.Contains("Test", StringComparison.Ordinal) || name.Contains("Fake", StringComparison.Ordinal))
             {
                 Console.WriteLine($"{Path.GetFileName(path)}: test-only type {name}");
@@ -25,10 +29,39 @@ if (args is ["--check-types", .. var assemblies])
     return found == 0 ? 0 : 1;
 }
 
+// "PackageConsumer --rollout": what a user's test does with GracefulShutdown.Testing, against this very app (its Program, started
+// in process as WebApplicationFactory starts it): a rolling update of 2 replicas without the library, then with it.
+if (args is ["--rollout"])
+{
+    var started = System.Diagnostics.Stopwatch.StartNew();
+    RolloutReport plain = await Rollout.RunAsync<Program>(new RolloutOptions
+    {
+        ConfigureReplica = static b => b.UseSetting("Consumer:UseLibrary", "false").UseSetting("Logging:LogLevel:Default", "Warning"),
+    });
+    Console.WriteLine($"plain app:\n{plain}");
+    TimeSpan plainTime = started.Elapsed;
+    started.Restart();
+    RolloutReport library = await Rollout.RunAsync<Program>(new RolloutOptions
+    {
+        ConfigureReplica = static b => b.UseSetting("Logging:LogLevel:Default", "Warning"),
+    });
+    Console.WriteLine($"library app:\n{library}");
+    Console.WriteLine($"run times: plain {plainTime.TotalSeconds:0.0} s, library {started.Elapsed.TotalSeconds:0.0} s");
+    return !plain.IsZeroDowntime && library.IsZeroDowntime ? 0 : 1;
+}
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddGracefulShutdown()
-    .AddEureka() // Eureka stays off: eureka:client:serviceUrl is not set
-    .AddGrpc();
+if (builder.Configuration.GetValue("Consumer:UseLibrary", true))
+{
+    builder.Services.AddGracefulShutdown()
+        .AddEureka() // Eureka stays off: eureka:client:serviceUrl is not set
+        .AddGrpc();
+}
+else
+{
+    builder.Services.AddGrpc();
+    builder.Services.AddGrpcHealthChecks();
+}
 
 var app = builder.Build();
 app.MapGet("/", () => "consumer of the GracefulShutdown packages\n");

@@ -8,14 +8,16 @@ from harness import spawn
 
 
 class HAProxy:
-    def __init__(self, workdir, port, check_path, health_checks, label, maxconn=4096, served_by=False, connect_timeout=2):
+    def __init__(self, workdir, port, check_path, health_checks, label, maxconn=4096, served_by=False, connect_timeout=2,
+                 check_params="inter 1s fall 1 rise 1"):
         self.sock = os.path.join(workdir, f"{label}-haproxy.sock")
         self.cfg = os.path.join(workdir, f"{label}-haproxy.cfg")
         self.log = os.path.join(workdir, f"{label}-haproxy.log")
         self.port = port
         self.health_checks = health_checks
-        # inter 1s fall 1 rise 1: a readiness change is seen within about a second.
-        self.check_args = "check inter 1s fall 1 rise 1" if health_checks else ""
+        # inter 1s fall 1 rise 1: a readiness change is seen within about a second. The checked-* models set their own
+        # (inter 1s fall 2, inter 2s fall 3): there the checks are the only way out of the rotation.
+        self.check_args = f"check {check_params}" if health_checks else ""
         # The original model's config is unchanged; the other models set the frontend's limit and name the server that
         # answered (or <NOSRV>) in X-Served-By, so every lost request can be traced to a replica.
         extra_defaults = "" if maxconn == 4096 else f"    maxconn {maxconn}\n"

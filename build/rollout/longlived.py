@@ -38,7 +38,8 @@ def run_variant(mode, key, args, ports, outdir):
     v = VARIANTS[key]
     label = f"longlived-{mode}-hc{args.health_checks}-L{args.lag:g}-{v['name']}"
     log(f"== {mode}: {v['title']} (L = {args.lag:g} s, health checks {args.health_checks}) ==")
-    haproxy = rollout.HAProxy(outdir, ports.take(), rollout.v_check_path(v), args.health_checks == "on", label)
+    haproxy = rollout.HAProxy(outdir, ports.take(), rollout.v_check_path(v), args.health_checks == "on", label,
+                              check_params=args.check_params)
     haproxy.start()
     serial = [0]
 
@@ -145,6 +146,10 @@ def main():
     ap.add_argument("--grace", type=float, default=30)
     ap.add_argument("--prestop-sleep", type=float, default=15)
     ap.add_argument("--health-checks", default="on")
+    ap.add_argument("--check-params", default="inter 1s fall 1 rise 1", help="HAProxy's check parameters when checks are on")
+    ap.add_argument("--removal", default="lag", choices=["lag", "checks"],
+                    help="lag: the harness removes the endpoint L s after termination begins; checks: only HAProxy's health checks "
+                         "take it out of the rotation (the endpoint is deleted once the process is gone)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--interval-ms", type=int, default=50)
     ap.add_argument("--settle", type=float, default=3)

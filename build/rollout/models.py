@@ -30,8 +30,18 @@ MODELS = {
                 "ready after a {delay_ms} ms warm-up; the terminating replica stays in HAProxy until the replacement is ready "
                 "or it exits (kube-proxy's terminating-endpoint fallback); {callers} callers x 1 request every {interval:g} s; "
                 "{rounds} round(s)",
+    "checked-sparse": "the sparse caller ({interval:g} s, {replicas} replicas, one replacement at a time, aligned as in sparse) behind "
+                      "HAProxy health checks ({checks}) that are the ONLY way out of the rotation (no removal at L; the endpoint "
+                      "is deleted once the process is gone); {rounds} round(s); goal: 100 % and every library replica gone "
+                      "within Minimum + 2 s = {goal:g} s",
+    "checked-slow": "as checked-sparse with a slow balancer ({checks}) and the library's TrafficWait:Maximum 60 s "
+                    "(TerminationGracePeriod and the harness's grace period 75 s); {rounds} round(s); goal: 100 % and every "
+                    "library replica gone within {goal:g} s",
 }
-DEFAULT_VARIANTS = {"rollout": "1,2,3,4", "sparse": "1,2,3,4", "busy": "1,2,3,4", "load1000": "1,2,3,4", "fallback": "1,2,3,4,5,6"}
+DEFAULT_VARIANTS = {"rollout": "1,2,3,4", "sparse": "1,2,3,4", "busy": "1,2,3,4", "load1000": "1,2,3,4", "fallback": "1,2,3,4,5,6",
+                    "checked-sparse": "1,2,3,4", "checked-slow": "1,2,3,4"}
+# Library replicas of the checked-* models must be gone within this many seconds of their termination's start (GOAL NOT MET).
+CHECKED_GOALS = {"checked-sparse": 7.0, "checked-slow": 12.0}
 
 
 def variant_title(v, args):
@@ -75,4 +85,15 @@ def model_args(args, model):
         # has no readiness, so it binds its port only after the delay (Sample:StartupWorkMs).
         m.model_app_args = lambda v: [f"--Sample:WarmupMs={delay}"] if v["library"] else [f"--Sample:StartupWorkMs={delay}"]
         m.description = MODELS[model].format(delay_ms=delay, callers=m.callers, interval=m.interval, rounds=m.rounds)
+    elif model in ("checked-sparse", "checked-slow"):
+        m.lag, m.health_checks, m.rounds, m.replicas, m.settle = 0.0, "on", args.checked_rounds, 2, args.sparse_settle
+        m.load, m.callers, m.interval, m.path = "paced", 1, args.sparse_interval, "/"
+        m.align, m.one_at_a_time, m.removal = True, True, "checks"
+        m.check_params = "inter 1s fall 2 rise 1" if model == "checked-sparse" else "inter 2s fall 3 rise 1"
+        if model == "checked-slow":
+            m.grace = 75
+            m.model_app_args = lambda v: (["--GracefulShutdown:TrafficWait:Maximum=00:01:00",
+                                           "--GracefulShutdown:TerminationGracePeriod=00:01:15"] if v["library"] else [])
+        m.description = MODELS[model].format(interval=m.interval, replicas=m.replicas, checks=m.check_params, rounds=m.rounds,
+                                             goal=CHECKED_GOALS[model])
     return m

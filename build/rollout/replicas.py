@@ -92,10 +92,23 @@ def terminate(replica, haproxy, args, rnd):
 
     # fallback model: no removal after L; kube-proxy keeps routing to the terminating endpoint while it passes readiness
     # and no ready endpoint exists; the run removes it once the replacement is ready, or here once the process is gone.
+    def watch_checks():
+        # checked-* models: nothing removes the endpoint but HAProxy's own health checks; note when they took it out.
+        while replica.proc.poll() is None and "endpoint_removed_after_s" not in rec:
+            state = haproxy.state(replica.name)
+            if state is not None and state != 2:
+                with _removal_lock:
+                    rec.setdefault("endpoint_removed_after_s", round(time.time() - t0, 3))
+                    rec.setdefault("endpoint_removed_because", "health checks")
+                return
+            time.sleep(0.05)
+
     remover = None
     if getattr(args, "removal", "lag") == "lag":
         remover = threading.Thread(target=remove_endpoint, daemon=True)
         remover.start()
+    elif getattr(args, "removal", "lag") == "checks":
+        threading.Thread(target=watch_checks, daemon=True).start()
 
     grace = args.grace
     prestop_end = t0

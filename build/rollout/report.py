@@ -9,7 +9,7 @@ import sys
 import time
 
 from harness import T0
-from models import MODELS, VARIANTS
+from models import CHECKED_GOALS, MODELS, VARIANTS
 
 
 def summarize(vid, v, args, w, terminated, events, load_s, haproxy_log, label):
@@ -235,7 +235,7 @@ def write(results, args, models):
                                               "connections", "app_arg", "warm_paths")}
     settings["models"] = models
     settings["model_settings"] = {k: v for k, v in vars(args).items()
-                                  if k.split("_")[0] in ("sparse", "busy", "load1000", "fallback") or k == "readiness_delay"}
+                                  if k.split("_")[0] in ("sparse", "busy", "load1000", "fallback", "checked") or k == "readiness_delay"}
     report = dict(started=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(T0)), argv=sys.argv[1:], machine=machine(),
                   settings=settings, results=results)
     with open(os.path.join(args.out, f"rollout-{stamp}.json"), "w") as f:
@@ -266,6 +266,12 @@ def verdict(results, args):
         if model in ("rollout", "busy", "load1000") and r["rate"] < 300:
             prefix = "WARNING: " if model == "rollout" else f"WARNING: {model} "
             print(f"{prefix}variant {r['variant']} {where.replace(' s', '')} ran at {r['rate']:.0f} req/s (< 300)", file=sys.stderr)
+        if model in CHECKED_GOALS and VARIANTS[r["variant"]]["library"]:
+            goal = CHECKED_GOALS[model]
+            slow = [t.get("exit_after_s", 0) for t in r["terminations"] if t.get("exit_after_s", 0) > goal]
+            if slow:
+                print(f"GOAL NOT MET: {model} variant {r['variant']}: {len(slow)} of {len(r['terminations'])} replicas took longer "
+                      f"than {goal:g} s ({', '.join(f'{x:.1f}' for x in slow)} s)", file=sys.stderr)
         if model == "busy" and VARIANTS[r["variant"]]["library"]:
             slow = [t["exit_after_s"] for t in r["terminations"] if t.get("exit_after_s", 0) > r["lag_s"] + args.busy_goal_margin]
             if slow:

@@ -24,7 +24,8 @@ def run_variant(vid, args, ports, outdir):
         log(f"== {model}: {title} ==")
     haproxy = HAProxy(outdir, ports.take(), v_check_path(v), args.health_checks == "on", label,
                       maxconn=getattr(args, "maxconn", 4096), served_by=model != "rollout",
-                      connect_timeout=getattr(args, "connect_timeout", 2))
+                      connect_timeout=getattr(args, "connect_timeout", 2),
+                      check_params=getattr(args, "check_params", "inter 1s fall 1 rise 1"))
     haproxy.start()
     mine, loads = [haproxy.proc], []
     try:
@@ -162,7 +163,7 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
         del result["haproxy_error_lines_all"]
     if getattr(args, "model", "rollout") != "rollout":
         result.update(model=args.model, title=variant_title(v, args), description=args.description,
-                      lag_s=None if fallback else args.lag,
+                      lag_s=None if fallback or getattr(args, "removal", "lag") == "checks" else args.lag,
                       # The fallback model's library rows without ReadinessFailureDelay show the loss the option removes.
                       expect_loss=fallback and not v.get("readiness_delay"))
     else:

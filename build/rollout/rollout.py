@@ -13,6 +13,8 @@ Besides that model ("rollout"), the harness runs these with the same parts (--mo
   load1000  wrk with 1,000 keep-alive connections through the rollout
   fallback  one replica; its replacement becomes ready only after a delay; the terminating replica stays in HAProxy while
             its readiness passes, until the replacement is ready (kube-proxy's terminating-endpoint fallback, KEP-1669)
+  checked-sparse  the sparse caller behind HAProxy health checks (inter 1s fall 2) that are the only way out of the rotation
+  checked-slow    the same behind a slow balancer (inter 2s fall 3), the library's Maximum 60 s
 
 Run it through run.sh (installs haproxy/wrk when missing and builds the sample). See docs/rollout-benchmark.md.
 """
@@ -58,7 +60,8 @@ def main():
                     help="CI run: the rollout model with one round, L = 1 s, checks on, variants 1,3,4, then the sparse "
                          "model (variants 1-4 side by side); exits 1 if a library variant loses a request")
     ap.add_argument("--models", default=None,
-                    help="comma-separated: rollout, sparse, busy, load1000, fallback (default: all; with --short rollout,sparse)")
+                    help="comma-separated: rollout, sparse, busy, load1000, fallback, checked-sparse, checked-slow "
+                         "(default: all; with --short rollout,sparse)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--lags", default="1,5", help="propagation lags L in seconds, comma-separated")
@@ -98,6 +101,7 @@ def main():
     m.add_argument("--load1000-lag", type=float, default=2)
     m.add_argument("--load1000-rounds", type=int, default=2)
     m.add_argument("--load1000-connect-timeout", type=float, default=10, help="HAProxy's timeout connect in this model (s)")
+    m.add_argument("--checked-rounds", type=int, default=2, help="rounds of the checked-sparse and checked-slow models")
     m.add_argument("--fallback-warmup-ms", type=int, default=3000, help="start-up delay before a fallback replacement is ready")
     m.add_argument("--fallback-rounds", type=int, default=2)
     m.add_argument("--fallback-callers", type=int, default=8)
@@ -128,7 +132,7 @@ def main():
             if model != "rollout":
                 margs = model_args(args, model)
                 log(f"=== model {model}: {margs.description}")
-                for r in run_model(model, margs, vids, ports, args.out, parallel=model == "sparse" and not args.sparse_sequential):
+                for r in run_model(model, margs, vids, ports, args.out, parallel=model in ("sparse", "checked-sparse", "checked-slow") and not args.sparse_sequential):
                     results.append(r)
                     if r.get("skipped"):
                         continue

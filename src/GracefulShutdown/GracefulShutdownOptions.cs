@@ -71,6 +71,13 @@ public class GracefulShutdownOptions
     [ValidateObjectMembers]
     public TrafficWaitOptions TrafficWait { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets how the load balancers' own health checks are read as evidence that they have let go of this replica
+    /// (docs/health-checkers.md).
+    /// </summary>
+    [ValidateObjectMembers]
+    public HealthCheckerOptions HealthCheckers { get; set; } = new();
+
     /// <summary>Gets or sets the probe and preStop endpoints, and what readiness answers while draining.</summary>
     [ValidateObjectMembers]
     public GracefulShutdownEndpointOptions Endpoints { get; set; } = new();

@@ -1,4 +1,5 @@
 using GracefulShutdown;
+using GracefulShutdown.Checkers;
 using GracefulShutdown.Connections;
 using GracefulShutdown.Diagnostics;
 using GracefulShutdown.Endpoints;
@@ -80,6 +81,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<LifecycleState>();
         services.TryAddSingleton<RequestTracker>();
         services.TryAddSingleton<TrafficHistory>();
+        services.TryAddSingleton<HealthCheckerLedger>();
         services.TryAddSingleton<TrafficWait>();
         services.TryAddSingleton<ServerDrain>();
         services.TryAddSingleton<ShutdownConductor>();
@@ -104,6 +106,7 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<PreStopEndpoint>();
         services.TryAddSingleton<PreStopWatchdog>();
         services.TryAddSingleton<LifecycleEndpoints>();
+        services.TryAddSingleton<HealthCheckerRequests>();
         services.TryAddSingleton<EndpointStartupChecks>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GracefulShutdownStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KestrelServerOptions>, DrainConnectionMarker>());

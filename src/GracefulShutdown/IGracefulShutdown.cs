@@ -60,6 +60,19 @@ public interface IGracefulShutdown
     Task DrainAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Stops the application the way SIGTERM does: begins the drain (if it has not begun), and once the traffic wait and the
+    /// drain participants (the close of long-lived connections) are over, stops the host with what is left of the budget, so
+    /// that <c>ApplicationStopping</c> fires after them. Returns at once.
+    /// </summary>
+    /// <remarks>
+    /// This operation is idempotent, and shared with every other trigger: a signal, the preStop hook or a second call change
+    /// nothing. Use it where an in-process stop must behave like the pod's termination (an admin command, a test harness);
+    /// <c>IHostApplicationLifetime.StopApplication()</c> instead fires <c>ApplicationStopping</c> at once and runs the wait inside
+    /// the host's stop.
+    /// </remarks>
+    void RequestStop();
+
+    /// <summary>
     /// Marks the start of a unit of non-HTTP work (a message being handled, a job step) that the stop should wait for.
     /// Dispose the result when the unit is done.
     /// </summary>

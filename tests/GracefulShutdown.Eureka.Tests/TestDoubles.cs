@@ -129,6 +129,8 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 
     public IDisposable BeginWork(string name) => throw new NotSupportedException("The Eureka add-on begins no work.");
 
+    public void RequestStop() => throw new NotSupportedException("The Eureka add-on stops nothing.");
+
     public void Dispose() => _drain.Dispose();
 }
 

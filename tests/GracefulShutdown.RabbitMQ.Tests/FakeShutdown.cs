@@ -31,6 +31,8 @@ internal sealed class FakeShutdown : IGracefulShutdown, IDisposable
         return Task.CompletedTask;
     }
 
+    public void RequestStop() => StartDrain();
+
     public IDisposable BeginWork(string name)
     {
         Interlocked.Increment(ref _work);

@@ -17,6 +17,8 @@ internal sealed class GracefulShutdownMetrics
     private readonly Counter<long> _webSocketsAborted;
     private readonly Histogram<double> _drainDuration;
     private readonly Counter<long> _drainAbortedRequests;
+    private readonly Histogram<double> _checkerLetGo;
+    private readonly Counter<long> _checkersHeld;
 
     public GracefulShutdownMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +38,11 @@ internal sealed class GracefulShutdownMetrics
             "How long in-flight requests took to finish once the server stopped accepting connections.");
         _drainAbortedRequests = _meter.CreateCounter<long>("graceful_shutdown.drain.aborted_requests", "{request}",
             "Requests still in flight when the drain timeout aborted them.");
+        _checkerLetGo = _meter.CreateHistogram<double>("graceful_shutdown.health_checker.let_go", "s",
+            "For each load balancer health checker seen before the drain, when it let go (its unhealthy threshold of failures plus its " +
+            "balancer's apply lag, or it stopped probing), from the drain start; tagged with its profile and how.");
+        _checkersHeld = _meter.CreateCounter<long>("graceful_shutdown.health_checker.held", "{checker}",
+            "Load balancer health checkers seen before the drain that had not let go when the traffic wait ended; tagged with the profile.");
     }
 
     // The observable instruments read the state they observe, which registers itself: the state is created after this class
@@ -71,4 +78,10 @@ internal sealed class GracefulShutdownMetrics
     public void RecordServerDrain(double seconds) => _drainDuration.Record(seconds);
 
     public void AddAbortedRequests(long count) => _drainAbortedRequests.Add(count);
+
+    public void RecordCheckerLetGo(string profile, bool byFailures, double seconds) =>
+        _checkerLetGo.Record(seconds, new KeyValuePair<string, object?>("profile", profile),
+            new KeyValuePair<string, object?>("how", byFailures ? "failures" : "stopped"));
+
+    public void AddCheckerHeld(string profile) => _checkersHeld.Add(1, new KeyValuePair<string, object?>("profile", profile));
 }

@@ -117,6 +117,21 @@ internal static partial class Log
         double lowerRate, string conclusiveSilence, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
         string timeline);
 
+    [LoggerMessage(110, LogLevel.Information,
+        "Health checker {UserAgent} from {Source} ({Profile}: unhealthy threshold {UnhealthyThreshold}, apply lag {ApplyLagSeconds:0.###} s, " +
+        "period {Period}): {ProbeCount} probes after the drain began, {ConsecutiveFailures} consecutive failures, last probe {LastProbe}; {Verdict}.",
+        EventName = "HealthChecker")]
+    public static partial void HealthChecker(this ILogger logger, string userAgent, string source, string profile, int unhealthyThreshold,
+        double applyLagSeconds, string period, int probeCount, int consecutiveFailures, string lastProbe, string verdict);
+
+    [LoggerMessage(111, LogLevel.Warning,
+        "Health checker {UserAgent} from {Source} had not let go when GracefulShutdown:TrafficWait:Maximum ({Maximum}) ran out: " +
+        "{ConsecutiveFailures} of {UnhealthyThreshold} failures seen; its profile ({Profile}) needs about {NeedsSeconds:0.#} s " +
+        "(threshold × period + apply lag). Raise GracefulShutdown:TrafficWait:Maximum (and the grace period with it) above that, or set " +
+        "its real values under GracefulShutdown:HealthCheckers:Profiles.", EventName = "HealthCheckerHeldToMaximum")]
+    public static partial void HealthCheckerHeldToMaximum(this ILogger logger, string userAgent, string source, TimeSpan maximum,
+        int consecutiveFailures, int unhealthyThreshold, string profile, double needsSeconds);
+
     [LoggerMessage(115, LogLevel.Warning,
         "No SIGTERM followed the drain that the preStop hook began {ElapsedSeconds:0.000} s ago (GracefulShutdown:TerminationGracePeriod " +
         "{TerminationGracePeriod} + GracefulShutdown:PreStop:SigTermMargin {SigTermMargin}): kubelet would have killed the pod by now, so " +

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GracefulShutdown.Checkers;
 using GracefulShutdown.Connections;
 using GracefulShutdown.Hosting;
 using GracefulShutdown.Lifecycle;
@@ -80,6 +81,49 @@ internal sealed class ShutdownObserver
         }
 
         _metrics.RecordTrafficWait(result.Outcome, result.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// What each health checker did (event 110 per checker, a report step each, the let-go histogram) once the wait ended; event 111
+    /// for each checker seen before the drain that had not let go when <paramref name="maximum"/> ran out.
+    /// </summary>
+    public void HealthCheckersReported(IReadOnlyList<HealthCheckerVerdict> verdicts, TrafficWaitOutcome outcome, TimeSpan maximum)
+    {
+        foreach (HealthCheckerVerdict v in verdicts)
+        {
+            string verdict = Verdict(v);
+            _trafficWait.HealthChecker(v.UserAgent, v.Source, v.Profile.Name, v.Profile.UnhealthyThreshold, v.Profile.ApplyLag.TotalSeconds,
+                v.Period is { } period ? period.TotalSeconds.ToString("0.### 's'", CultureInfo.InvariantCulture) : "not learned",
+                v.ProbesAfterDrain, v.ConsecutiveFailures,
+                v.LastProbe is { } last ? string.Create(CultureInfo.InvariantCulture, $"at +{last.TotalSeconds:0.000} s") : "none",
+                verdict);
+            _report.Add("health checker", string.Create(CultureInfo.InvariantCulture, $"{v.UserAgent} from {v.Source}: {verdict}"));
+            if (!v.SeenBeforeDrain)
+            {
+                continue;
+            }
+
+            if (v.LetGoAt is { } letGo)
+            {
+                _metrics.RecordCheckerLetGo(v.Profile.Name, v.ByFailures, letGo.TotalSeconds);
+                continue;
+            }
+
+            _metrics.AddCheckerHeld(v.Profile.Name);
+            if (outcome == TrafficWaitOutcome.MaximumReached)
+            {
+                _trafficWait.HealthCheckerHeldToMaximum(v.UserAgent, v.Source, maximum, v.ConsecutiveFailures, v.Profile.UnhealthyThreshold,
+                    v.Profile.Name, v.Needs.TotalSeconds);
+            }
+        }
+
+        static string Verdict(HealthCheckerVerdict v) =>
+            !v.SeenBeforeDrain ? "first seen after the drain began, not part of the decision"
+            : v.LetGoAt is not { } at ? "had not let go when the wait ended"
+            : v.ByFailures ? string.Create(CultureInfo.InvariantCulture,
+                $"let go at +{at.TotalSeconds:0.000} s ({v.Profile.UnhealthyThreshold} consecutive failures + {v.Profile.ApplyLag.TotalSeconds:0.###} s apply lag)")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"let go at +{at.TotalSeconds:0.000} s (stopped probing + {v.Profile.ApplyLag.TotalSeconds:0.###} s apply lag)");
     }
 
     /// <summary>The traffic wait's maximum ran out while requests were still arriving.</summary>

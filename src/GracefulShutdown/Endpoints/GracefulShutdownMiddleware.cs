@@ -29,11 +29,16 @@ internal sealed class GracefulShutdownMiddleware
     private readonly bool _closeWhileDraining;
     private readonly string[] _ignoredPaths;
     private readonly WebSocketRegistry? _webSockets;
+    private readonly HealthCheckerRequests? _checkers;
+    private readonly string[] _checkerPaths;
     private int _appMappedEndpoints = -1;
 
     public GracefulShutdownMiddleware(RequestDelegate next, LifecycleState state, RequestTracker requests, LifecycleEndpoints endpoints,
         WebSocketRegistry webSockets, IServiceProvider services)
     {
+        HealthCheckerRequests? checkers = services.GetService<HealthCheckerRequests>();
+        _checkers = checkers is { Enabled: true } ? checkers : null;
+        _checkerPaths = _checkers?.DeclaredPaths ?? [];
         _next = next;
         _state = state;
         _requests = requests;
@@ -54,13 +59,26 @@ internal sealed class GracefulShutdownMiddleware
                 CloseConnectionAfterResponse(context);
             }
 
-            return AppMappedEndpoints() ? _next(context) : endpoint(context);
+            RequestDelegate handler = AppMappedEndpoints() ? _next : endpoint;
+
+            // The balancers' health checks are evidence (docs/health-checkers.md): only readiness probes reach the ledger.
+            return _checkers is not null && ReferenceEquals(endpoint, _endpoints.Probes.Readiness)
+                ? _checkers.ObserveAsync(context, handler, grpc: false)
+                : handler(context);
         }
 
         // Health protocols served by the app (gRPC health) are probes too: not counted, never extending the wait.
         if (_ignoredPaths.Length != 0 && IsIgnored(context.Request.Path.Value))
         {
-            return _next(context);
+            return _checkers is not null && HealthCheckerRequests.IsGrpcHealthCheck(context.Request.Path.Value)
+                ? _checkers.ObserveAsync(context, _next, grpc: true)
+                : _next(context);
+        }
+
+        // Paths the user declared as health-check paths: a recognised checker's probe is evidence, not traffic.
+        if (_checkerPaths.Length != 0 && _checkers!.IsDeclaredCheck(context, context.Request.Path.Value))
+        {
+            return _checkers.ObserveAsync(context, _next, grpc: false);
         }
 
         if (_requests.OnRequestStarted())

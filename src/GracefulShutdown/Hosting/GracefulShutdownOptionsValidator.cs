@@ -10,6 +10,7 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
 {
     private const string Prefix = GracefulShutdownOptions.SectionName + ":";
     private static readonly GracefulShutdownSettingsValidator s_settings = new();
+    private static readonly HealthCheckerProfileSettingsValidator s_profiles = new();
 
     public ValidateOptionsResult Validate(string? name, GracefulShutdownOptions options)
     {
@@ -28,6 +29,7 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
         }
 
         ValidateCloseTimeout(failures, options);
+        ValidateProfiles(failures, options.HealthCheckers);
         ValidateDistinctPaths(failures, options.Endpoints);
 
         var budget = ShutdownBudget.From(options);
@@ -58,6 +60,37 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
         {
             failures.AddError($"{Prefix}Connections:CloseTimeout ({closeTimeout}) must not exceed {Prefix}DrainTimeout ({options.DrainTimeout}) " +
                 $"minus {Prefix}DrainCancellationLead ({options.DrainCancellationLead}) = {room}: the close counts within the drain.");
+        }
+    }
+
+    /// <summary>
+    /// Each profile by the attributes on its properties. A User-Agent key may hold dots ("ELB-HealthChecker/2.0"), which the
+    /// attributes' key would turn into ':'; the key is put back into the messages as it is.
+    /// </summary>
+    private static void ValidateProfiles(ValidateOptionsResultBuilder failures, HealthCheckerOptions checkers)
+    {
+        const string Placeholder = "\u0001";
+        foreach ((string userAgent, HealthCheckerProfileOptions? profile) in checkers.Profiles)
+        {
+            string key = $"{Prefix}HealthCheckers:Profiles:{userAgent}";
+            if (string.IsNullOrWhiteSpace(userAgent))
+            {
+                failures.AddError($"{key} must name a User-Agent (or '(none)' for checkers that send none).");
+            }
+
+            if (profile is null)
+            {
+                continue;
+            }
+
+            ValidateOptionsResult result = s_profiles.Validate(Placeholder, profile);
+            if (result.Failed)
+            {
+                foreach (string failure in result.Failures)
+                {
+                    failures.AddError(failure.Replace(Placeholder, key, StringComparison.Ordinal));
+                }
+            }
         }
     }
 
@@ -94,3 +127,7 @@ internal sealed class GracefulShutdownOptionsValidator : IValidateOptions<Gracef
 /// <summary>The rules of single settings, from the attributes on the options' properties.</summary>
 [OptionsValidator]
 internal sealed partial class GracefulShutdownSettingsValidator : IValidateOptions<GracefulShutdownOptions>;
+
+/// <summary>The rules of one health-checker profile's settings, from the attributes on its properties.</summary>
+[OptionsValidator]
+internal sealed partial class HealthCheckerProfileSettingsValidator : IValidateOptions<HealthCheckerProfileOptions>;

@@ -30,5 +30,7 @@ internal sealed class GracefulShutdownService(LifecycleState state, TrafficWait 
     public Task DrainAsync(CancellationToken cancellationToken = default) =>
         conductor.WaitForTrafficAsync(DrainTrigger.DrainAsync).WaitAsync(cancellationToken);
 
+    public void RequestStop() => conductor.RequestStop(DrainTrigger.RequestStop);
+
     public IDisposable BeginWork(string name) => work.Begin(name);
 }

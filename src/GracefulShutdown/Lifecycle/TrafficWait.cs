@@ -1,3 +1,4 @@
+using GracefulShutdown.Checkers;
 using GracefulShutdown.Diagnostics;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,8 @@ namespace GracefulShutdown.Lifecycle;
 /// (docs/traffic-wait.md): at least <c>Minimum</c>, at most <c>Maximum</c>, and in between until either the silence since
 /// the last request would be unlikely at the arrival rate now (the recent window before the drain and the wait so far), or,
 /// with no request in that present at all, fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>.
-/// One wait per drain, shared by every trigger.
+/// With health checkers seen before the drain (docs/health-checkers.md) their evidence decides instead: the wait ends once every
+/// one of them has let go and no request arrived for <c>QuietPeriod</c>. One wait per drain, shared by every trigger.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class TrafficWait : IDisposable
     private readonly TrafficWaitOptions _options;
     private readonly TimeProvider _time;
     private readonly ShutdownObserver _observer;
+    private readonly HealthCheckerLedger _checkers;
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,11 +28,13 @@ internal sealed class TrafficWait : IDisposable
     private ITimer? _timer;
     private TrafficObservation _before;
     private long _start;
+    private int _checkersSeen;
     private bool _finished;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ShutdownObserver observer)
+        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers)
     {
+        _checkers = checkers;
         _observer = observer;
         _state = state;
         _requests = requests;
@@ -72,6 +77,7 @@ internal sealed class TrafficWait : IDisposable
 
                 _start = _state.DrainStartedAt;
                 _before = _history.Freeze();
+                _checkersSeen = _checkers.Enabled ? _checkers.Freeze(_start, Nudge) : 0;
 
                 // A timer rather than an async loop: each evaluation runs on the timer's callback and re-arms it for the
                 // earliest moment the wait could end; a request arriving meanwhile only moves that moment later.
@@ -117,6 +123,18 @@ internal sealed class TrafficWait : IDisposable
         _ = _ended.CancelAsync();
     }
 
+    /// <summary>A checker probed during the wait: the evidence may have changed, so the timer looks again now.</summary>
+    private void Nudge()
+    {
+        ITimer? timer;
+        lock (_sync)
+        {
+            timer = _finished ? null : _timer;
+        }
+
+        timer?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
     private TrafficWaitOutcome? Decide(TimeSpan elapsed, Evidence evidence)
     {
         if (elapsed >= _options.Maximum)
@@ -127,6 +145,15 @@ internal sealed class TrafficWait : IDisposable
         if (elapsed < _options.Minimum)
         {
             return null;
+        }
+
+        // Checkers seen before the drain decide: every one must have let go, and arrivals must agree. One that has not holds
+        // the wait up to Maximum, whatever the silence says.
+        if (_checkersSeen > 0)
+        {
+            return elapsed >= evidence.CheckersLetGoAt && evidence.Quiet >= evidence.CheckersQuiet(_options.QuietPeriod)
+                ? TrafficWaitOutcome.CheckersLetGo
+                : null;
         }
 
         if (evidence.Quiet >= evidence.ConclusiveSilence)
@@ -143,6 +170,14 @@ internal sealed class TrafficWait : IDisposable
     /// <summary>The earliest moment the decision could change if no request arrives.</summary>
     private TimeSpan NextLook(TimeSpan elapsed, Evidence evidence)
     {
+        if (_checkersSeen > 0)
+        {
+            // A probe meanwhile nudges the timer: a threshold reached can only bring the moment forward.
+            TimeSpan checkers = Max(_options.Minimum - elapsed,
+                Max(evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet, evidence.CheckersLetGoAt - elapsed));
+            return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+        }
+
         TimeSpan untilConclusive = evidence.ConclusiveSilence == TimeSpan.MaxValue ? TimeSpan.MaxValue : evidence.ConclusiveSilence - evidence.Quiet;
 
         // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold
@@ -169,7 +204,9 @@ internal sealed class TrafficWait : IDisposable
         double lower = TrafficEvidence.LowerRateBasis(before, duringWait, _time.GetElapsedTime(start, last).TotalSeconds).LowerRate;
         double upper = TrafficEvidence.PresentUpperRate(before, duringWait, elapsed.TotalSeconds);
         TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
-        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait);
+        TimeSpan checkersLetGoAt = _checkersSeen > 0 ? _checkers.AllLetGoAt() : TimeSpan.Zero;
+        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
+            duringWait > 0 && _time.GetElapsedTime(start, last) > checkersLetGoAt);
     }
 
     private void Report(TrafficWaitResult result)
@@ -179,6 +216,12 @@ internal sealed class TrafficWait : IDisposable
         TimeSpan untilLastArrival = _time.GetElapsedTime(start, Math.Max(start, lastArrival));
         _observer.TrafficWaitEnded(result, Evidence.BasisOf(result, untilLastArrival), lastArrival == 0 ? null : untilLastArrival,
             _requests.LateCallers.Snapshot(start, _time));
+        if (_checkers.Enabled)
+        {
+            _observer.HealthCheckersReported(_checkers.Verdicts(result.Elapsed),
+                result.Outcome, _options.Maximum);
+        }
+
         if (result.Outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
         {
             _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _options.Maximum);
@@ -190,8 +233,17 @@ internal sealed class TrafficWait : IDisposable
     /// <param name="LowerRate">The lower bound of the rate now.</param>
     /// <param name="UpperRate">The upper bound of the rate now.</param>
     /// <param name="PresentRequests">The requests in the recent window before the drain and during the wait.</param>
-    private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests)
+    /// <param name="CheckersLetGoAt">When every checker seen before the drain will have let go, from the drain start, if no probe changes it.</param>
+    /// <param name="ArrivedAfterCheckersLetGo">Whether a request arrived after that moment: something the checkers do not speak for routes here.</param>
+    private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests,
+        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo)
     {
+        /// <summary>
+        /// The silence that makes arrivals agree with the checkers: the quiet period, or — once a request came after every checker
+        /// had let go, proof that another path still routes here — the silence the arrival rule finds conclusive.
+        /// </summary>
+        public TimeSpan CheckersQuiet(TimeSpan quietPeriod) => ArrivedAfterCheckersLetGo ? Max(ConclusiveSilence, quietPeriod) : quietPeriod;
+
         /// <summary>Gets whether the wait may end as Idle: never once a request arrived in the recent window or during the wait.</summary>
         public bool MayBeIdle => PresentRequests == 0;
 

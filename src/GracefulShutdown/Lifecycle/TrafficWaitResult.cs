@@ -9,7 +9,7 @@ internal enum TrafficWaitOutcome
     /// <summary>So little traffic was ever seen that fewer than <c>IdleThreshold</c> requests were expected before the maximum.</summary>
     Idle,
 
-    /// <summary>The maximum passed while requests were still arriving.</summary>
+    /// <summary>The maximum passed while requests were still arriving, or a health checker had not let go.</summary>
     MaximumReached,
 
     /// <summary>A second signal arrived.</summary>
@@ -20,6 +20,9 @@ internal enum TrafficWaitOutcome
 
     /// <summary>The application never became ready, so no load balancer routed traffic to it.</summary>
     SkippedNeverReady,
+
+    /// <summary>Every health checker seen before the drain let go, and no request arrived for the quiet period.</summary>
+    CheckersLetGo,
 
     /// <summary>The host has no web server (a Worker Service): nothing routes traffic to it, so intake stops at once.</summary>
     SkippedNoServer,

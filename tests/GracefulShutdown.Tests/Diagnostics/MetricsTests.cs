@@ -32,6 +32,8 @@ public sealed class MetricsTests
                 ("graceful_shutdown.drain.aborted_requests", "{request}"),
                 ("graceful_shutdown.drain.duration", "s"),
                 ("graceful_shutdown.drain.requests", "{request}"),
+                ("graceful_shutdown.health_checker.held", "{checker}"),
+                ("graceful_shutdown.health_checker.let_go", "s"),
                 ("graceful_shutdown.phase", null),
                 ("graceful_shutdown.requests.in_flight", "{request}"),
                 ("graceful_shutdown.traffic_wait.duration", "s"),

@@ -104,4 +104,27 @@ public sealed class PreStopWatchdogTests : IAsyncDisposable
         Assert.False(Lifetime(app).ApplicationStopping.IsCancellationRequested);
         Assert.Equal(GracefulShutdownPhase.Running, app.Lifecycle().Phase);
     }
+    [Fact]
+    public async Task Arm_WithDurationsPastTheTimersLimit_ClampsInsteadOfThrowing_SoNoDrainIsLeftHalfBegun()
+    {
+        // Defect 3's second half: validation now rejects such a grace period, and the watchdog no longer trusts it did. Options
+        // built in code without validation (TestLifecycle) reach it as they are.
+        var options = new GracefulShutdownOptions
+        {
+            TerminationGracePeriod = TimeSpan.FromDays(60),
+            TrafficWait = { Minimum = TimeSpan.Zero, Maximum = TimeSpan.FromSeconds(1) },
+        };
+        var lifetime = new TestLifetime();
+        using var lifecycle = new TestLifecycle(_time, options, lifetime: lifetime);
+        lifecycle.MarkRunning();
+        lifecycle.BeginDrain(DrainTrigger.PreStop);
+
+        Exception? thrown = Record.Exception(() => lifecycle.Services.GetRequiredService<GracefulShutdown.Endpoints.PreStopWatchdog>().Arm());
+        Task<TrafficWaitResult> wait = lifecycle.TrafficWait.WaitAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Null(thrown);
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, (await wait.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
+        Assert.Equal(0, lifetime.StopCalls);
+    }
 }

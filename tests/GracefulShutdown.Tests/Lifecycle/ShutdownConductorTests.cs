@@ -76,6 +76,25 @@ public sealed class ShutdownConductorTests : IDisposable
     }
 
     [Fact]
+    public async Task RequestStop_TakesTheSignalsPath_TheHostStopsOnlyWhenTheWaitIsOver()
+    {
+        IGracefulShutdown shutdown = _lifecycle.Shutdown;
+
+        shutdown.RequestStop();
+        shutdown.RequestStop();
+        bool drainStarted = shutdown.DrainStarted.IsCancellationRequested;
+        _time.Advance(TimeSpan.FromSeconds(4));
+        bool stoppedDuringTheWait = _lifetime.Stopped.IsCompleted;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _lifetime.Stopped.WaitAsync(Safety);
+
+        Assert.True(drainStarted);
+        Assert.False(stoppedDuringTheWait);
+        Assert.Equal(1, _lifetime.StopCalls);
+        Assert.Equal(DrainTrigger.RequestStop, _lifecycle.State.Trigger);
+    }
+
+    [Fact]
     public async Task SigTerm_TheHostsStopTimeout_IsWhatIsLeftOfTheBudgetFromTheDrainsStart()
     {
         // The review's reproduction: wait 1–6 s, drain 4 s (lead 1 s), stop margin 2 s, grace 12 s. The host's stop token must fire
