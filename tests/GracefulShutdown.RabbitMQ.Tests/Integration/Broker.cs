@@ -67,16 +67,18 @@ internal sealed class Broker : IAsyncDisposable
     }
 
     /// <summary>Completes once <paramref name="count"/> distinct ids are in the result queue (a consumer counts them, no polling).</summary>
-    public async Task<ResultCounter> CountResultsAsync(int count)
+    public Task<ResultCounter> CountResultsAsync(int count) => CountAsync(ResultQueue, new ResultCounter(count));
+
+    /// <summary>Counts the ids delivered from <paramref name="queue"/> into <paramref name="counter"/> (acknowledged on receipt).</summary>
+    public async Task<ResultCounter> CountAsync(string queue, ResultCounter counter)
     {
-        var counter = new ResultCounter(count);
         var consumer = new AsyncEventingBasicConsumer(_channel);
         consumer.ReceivedAsync += (_, delivery) =>
         {
             counter.Add(Encoding.UTF8.GetString(delivery.Body.Span));
             return Task.CompletedTask;
         };
-        await _channel.BasicConsumeAsync(ResultQueue, autoAck: true, consumer);
+        await _channel.BasicConsumeAsync(queue, autoAck: true, consumer);
         return counter;
     }
 

@@ -15,6 +15,7 @@ internal sealed class BrokerLink : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<Socket> _open = [];
     private readonly Task _accepting;
+    private bool _cut;
 
     public BrokerLink(Uri broker)
     {
@@ -29,6 +30,16 @@ internal sealed class BrokerLink : IAsyncDisposable
     /// <summary>The broker goes away: every connection is reset and no new one is accepted.</summary>
     public void Cut()
     {
+        lock (_gate)
+        {
+            if (_cut)
+            {
+                return;
+            }
+
+            _cut = true;
+        }
+
         _stop.Cancel();
         _listener.Stop();
         lock (_gate)
@@ -73,6 +84,13 @@ internal sealed class BrokerLink : IAsyncDisposable
         var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp);
         lock (_gate)
         {
+            if (_cut)
+            {
+                client.Dispose();
+                upstream.Dispose();
+                return;
+            }
+
             _open.Add(client);
             _open.Add(upstream);
         }
@@ -87,6 +105,12 @@ internal sealed class BrokerLink : IAsyncDisposable
         }
         finally
         {
+            lock (_gate)
+            {
+                _open.Remove(client);
+                _open.Remove(upstream);
+            }
+
             client.Dispose();
             upstream.Dispose();
         }
