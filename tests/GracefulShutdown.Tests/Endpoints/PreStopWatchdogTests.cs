@@ -55,6 +55,9 @@ public sealed class PreStopWatchdogTests : IAsyncDisposable
         bool stoppingBefore = Lifetime(app).ApplicationStopping.IsCancellationRequested;
         _time.Advance(TimeSpan.FromMilliseconds(1));
 
+        // The watchdog asks the conductor, which stops the host off the timer's thread once the drain's steps are over.
+        await Task.Delay(Timeout.Infinite, Lifetime(app).ApplicationStopping).ContinueWith(static _ => { }, TaskScheduler.Default)
+            .WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(stoppingBefore);
         Assert.True(Lifetime(app).ApplicationStopping.IsCancellationRequested);
         FakeLogRecord warning = Assert.Single(Expired(app));
