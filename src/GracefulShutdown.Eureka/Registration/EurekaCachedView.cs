@@ -75,6 +75,9 @@ internal sealed class EurekaCachedView : IDisposable
 
     private bool Enabled => _routes is not null && _poll > TimeSpan.Zero && _client.Servers.Count > 0;
 
+    /// <summary>Gets the warm-up read started when the instance went UP (completed when none); it never faults.</summary>
+    public Task Warmup => _warmup;
+
     /// <summary>Gets the watch in progress (completed when none); it never faults.</summary>
     public Task Watch => _watch;
 
