@@ -150,7 +150,7 @@ public class EurekaResponseReaderTests
     [Theory]
     [InlineData("""{"application":{"name":"ORDERS","instance":[{"instanceId":"x","app":"ORDERS","status":"UP"},{"instanceId":"me","app":"ORDERS","status":"OUT_OF_SERVICE"}]}}""", "OUT_OF_SERVICE")]
     [InlineData("""{"application":{"name":"ORDERS","instance":{"instanceId":"me","app":"ORDERS","status":"down"}}}""", "DOWN")]
-    [InlineData("""\uFEFF {"application":{"name":"ORDERS","instance":[{"instanceId":"me","hostName":"pod-1","status":"UP"}]}}""", "UP")]
+    [InlineData(""" {"application":{"name":"ORDERS","instance":[{"instanceId":"me","hostName":"pod-1","status":"UP"}]}}""", "UP")]
     [InlineData("""{"application":{"name":"ORDERS","instance":[{"instanceId":"x","app":"ORDERS","status":"UP"}]}}""", null)]
     [InlineData("""{"application":{"name":"ORDERS","instance":[]}}""", null)]
     [InlineData("""{"application":{"name":"ORDERS"}}""", null)]
