@@ -79,14 +79,15 @@ public sealed class EurekaCachedViewTests : IDisposable
 
     private int Reads(string server) => _h.Handler.Requests.Count(r => r.Method == HttpMethod.Get && r.Path == "/eureka/apps/ORDERS" && r.Server == server);
 
-    private async Task RegisterUpAndDrainAsync()
+    private async Task RegisterUpAndDrainAsync(Action? beforeTheDrain = null)
     {
         await _reconciler.StepAsync(CancellationToken.None);
         _h.Shutdown.MarkReady();
         await _reconciler.StepAsync(CancellationToken.None);
         await _view.Warmup.WaitAsync(Safety);
+        beforeTheDrain?.Invoke();
         _h.Shutdown.BeginDrain();
-        await _reconciler.StepAsync(CancellationToken.None);
+        await _reconciler.StepAsync(CancellationToken.None); // the override: the watch reads at once
     }
 
     /// <summary>Lets the watch read once more: waits until it sleeps, runs <paramref name="meanwhile"/>, then moves the clock on.</summary>
@@ -118,9 +119,11 @@ public sealed class EurekaCachedViewTests : IDisposable
     public async Task ServerNotReadBeforeTheDrain_AnswersOutOfServiceAtOnce_NoBound_NoMoreReads()
     {
         Show("eureka-b", "UP", down: true); // B cannot be read when the instance goes UP
-        await RegisterUpAndDrainAsync();
-        Show("eureka-b", "OUT_OF_SERVICE"); // its first answer may be the registry now, not what callers fetch
-        Show("eureka-a", "OUT_OF_SERVICE");
+        await RegisterUpAndDrainAsync(() =>
+        {
+            Show("eureka-b", "OUT_OF_SERVICE"); // its first answer may be the registry now, not what callers fetch
+            Show("eureka-a", "OUT_OF_SERVICE");
+        });
 
         await _view.Watch.WaitAsync(Safety);
 
@@ -133,8 +136,7 @@ public sealed class EurekaCachedViewTests : IDisposable
     public async Task ServerNotReadBeforeTheDrain_ShowsUpThenOutOfService_Counts()
     {
         Show("eureka-b", "UP", down: true);
-        await RegisterUpAndDrainAsync();
-        Show("eureka-b", "UP"); // back, and its first answer still lists the instance UP
+        await RegisterUpAndDrainAsync(() => Show("eureka-b", "UP")); // back, and its first answer still lists the instance UP
         await NextPollAsync(() => Show("eureka-a", "DOWN"));
         await NextPollAsync(() => Show("eureka-b", "OUT_OF_SERVICE"));
 
