@@ -105,8 +105,9 @@ public sealed class EurekaCachedViewStandInTests : IAsyncLifetime
         Assert.Equal(1 + 6, ApplicationReads); // the warm-up, then reads at :21 … :31, and none after
         Assert.Single(_routes.Reports);
         FakeLogRecord line = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 220);
-        Assert.Contains("ORDERS/pod-1:orders:8080 OUT_OF_SERVICE on 1 server(s), 10 s after the OUT_OF_SERVICE override", line.Message,
-            StringComparison.Ordinal);
+        Assert.Equal("Eureka's cached view shows ORDERS/pod-1:orders:8080 OUT_OF_SERVICE on 1 server(s), 10 s after the OUT_OF_SERVICE " +
+            "override: callers that fetch the registry every 30 s and cache it for 35 s will have let go by 2025-11-26T12:01:36.0000000+00:00, " +
+            "which bounds the traffic wait.", line.Message);
         Assert.Contains(_report.Steps, s => s == ("eureka",
             "cached view shows OUT_OF_SERVICE on 1 server(s), 10 s after the override; callers let go within 65 s (registry fetch 30 s + load-balancer cache 35 s)"));
         Assert.Equal(10, Assert.Single(turnover.GetMeasurementSnapshot()).Value);
