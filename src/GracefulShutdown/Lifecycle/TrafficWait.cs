@@ -152,8 +152,8 @@ internal sealed class TrafficWait : IDisposable
             return null;
         }
 
-        // Checkers seen before the drain decide: every one must have let go, and arrivals must agree. One that has not holds
-        // the wait up to Maximum, whatever the silence says.
+        // Checkers seen before the drain decide: every one must have let go (and every route, once reported), and arrivals must
+        // agree. One that has not holds the wait up to Maximum, whatever the silence says.
         if (_checkersSeen > 0)
         {
             return elapsed >= evidence.LetGoAt && evidence.Quiet >= evidence.CheckersQuiet(_options.QuietPeriod)
