@@ -272,6 +272,23 @@ public sealed class TrafficRouteWaitTests
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
     }
 
+    [Fact]
+    public async Task ExtremeMoments_NeitherOverflowNorEndTheWaitEarly()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle);
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Routes(lifecycle).LetGoBy("far", DateTimeOffset.MaxValue);
+        Routes(lifecycle).LetGoBy("past", DateTimeOffset.MinValue);
+        _time.Advance(TimeSpan.FromMilliseconds(59_999));
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal((TrafficWaitOutcome.MaximumReached, TimeSpan.FromSeconds(60)), (result.Outcome, result.Elapsed));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
