@@ -11,6 +11,10 @@ namespace GracefulShutdown.Lifecycle;
 /// with no request in that present at all, fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>.
 /// With health checkers seen before the drain (docs/health-checkers.md) their evidence decides instead: the wait ends once every
 /// one of them has let go and no request arrived for <c>QuietPeriod</c>. One wait per drain, shared by every trigger.
+/// <c>Maximum</c> is the budget's in force (<see cref="ShutdownBudgetSource"/>), read at each look: a platform deadline that
+/// arrives during the wait ends it by the fitted maximum. The platform (<see cref="PlatformTermination"/>) may skip the wait,
+/// or hold it (and readiness) while this instance is the last one serving: then only the maximum ends it, and once released
+/// the minimum and the quiet period count from the release.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
@@ -21,6 +25,8 @@ internal sealed class TrafficWait : IDisposable
     private readonly TimeProvider _time;
     private readonly ShutdownObserver _observer;
     private readonly HealthCheckerLedger _checkers;
+    private readonly ShutdownBudgetSource _budget;
+    private readonly PlatformTermination _platform;
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,10 +36,14 @@ internal sealed class TrafficWait : IDisposable
     private long _start;
     private int _checkersSeen;
     private bool _finished;
+    private TimeSpan _maximum;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers)
+        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers, ShutdownBudgetSource budget, PlatformTermination platform)
     {
+        _budget = budget;
+        _platform = platform;
+        _platform.Changed += Evaluate;
         _checkers = checkers;
         _observer = observer;
         _state = state;
@@ -101,8 +111,9 @@ internal sealed class TrafficWait : IDisposable
 
             long now = _time.GetTimestamp();
             TimeSpan elapsed = _time.GetElapsedTime(_start, now);
+            _maximum = _budget.Current.TrafficWaitMaximum;
             Evidence evidence = Weigh(now, elapsed);
-            TrafficWaitOutcome? outcome = _skipReason ?? Decide(elapsed, evidence);
+            TrafficWaitOutcome? outcome = _skipReason ?? (_platform.SkipWhy is null ? Decide(elapsed, evidence) : TrafficWaitOutcome.SkippedByPlatform);
             if (outcome is null)
             {
                 _timer.Change(NextLook(elapsed, evidence), Timeout.InfiniteTimeSpan);
@@ -137,12 +148,12 @@ internal sealed class TrafficWait : IDisposable
 
     private TrafficWaitOutcome? Decide(TimeSpan elapsed, Evidence evidence)
     {
-        if (elapsed >= _options.Maximum)
+        if (elapsed >= _maximum)
         {
             return TrafficWaitOutcome.MaximumReached;
         }
 
-        if (elapsed < _options.Minimum)
+        if (evidence.Held || elapsed < evidence.MinimumEnd)
         {
             return null;
         }
@@ -162,7 +173,7 @@ internal sealed class TrafficWait : IDisposable
         }
 
         return evidence.MayBeIdle && evidence.Quiet >= _options.QuietPeriod
-            && evidence.ExpectedBeforeMaximum(_options.Maximum - elapsed) <= _options.IdleThreshold
+            && evidence.ExpectedBeforeMaximum(_maximum - elapsed) <= _options.IdleThreshold
             ? TrafficWaitOutcome.Idle
             : null;
     }
@@ -170,12 +181,18 @@ internal sealed class TrafficWait : IDisposable
     /// <summary>The earliest moment the decision could change if no request arrives.</summary>
     private TimeSpan NextLook(TimeSpan elapsed, Evidence evidence)
     {
+        if (evidence.Held)
+        {
+            // Only the maximum ends a held wait; a release or a new deadline looks again at once (PlatformTermination.Changed).
+            return Max(_maximum - elapsed, TimeSpan.FromMilliseconds(1));
+        }
+
         if (_checkersSeen > 0)
         {
             // A probe meanwhile nudges the timer: a threshold reached can only bring the moment forward.
-            TimeSpan checkers = Max(_options.Minimum - elapsed,
+            TimeSpan checkers = Max(evidence.MinimumEnd - elapsed,
                 Max(evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet, evidence.CheckersLetGoAt - elapsed));
-            return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+            return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _maximum - elapsed);
         }
 
         TimeSpan untilConclusive = evidence.ConclusiveSilence == TimeSpan.MaxValue ? TimeSpan.MaxValue : evidence.ConclusiveSilence - evidence.Quiet;
@@ -183,10 +200,10 @@ internal sealed class TrafficWait : IDisposable
         // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold
         // then (the bound itself only falls while the silence lasts, so this is never too early).
         TimeSpan untilIdle = evidence.MayBeIdle && evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
-            ? _options.Maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _options.Maximum.TotalSeconds))
+            ? _maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _maximum.TotalSeconds))
             : TimeSpan.MaxValue;
-        TimeSpan next = Max(_options.Minimum - elapsed, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle)));
-        return Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+        TimeSpan next = Max(evidence.MinimumEnd - elapsed, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle)));
+        return Min(Max(next, TimeSpan.FromMilliseconds(1)), _maximum - elapsed);
     }
 
     /// <summary>
@@ -205,8 +222,14 @@ internal sealed class TrafficWait : IDisposable
         double upper = TrafficEvidence.PresentUpperRate(before, duringWait, elapsed.TotalSeconds);
         TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
         TimeSpan checkersLetGoAt = _checkersSeen > 0 ? _checkers.AllLetGoAt() : TimeSpan.Zero;
-        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
-            duringWait > 0 && _time.GetElapsedTime(start, last) > checkersLetGoAt);
+
+        // A readiness hold released during the wait: balancers began letting go only then.
+        long released = _platform.ReleasedAt;
+        bool releasedDuringWait = released > start;
+        TimeSpan quiet = _time.GetElapsedTime(releasedDuringWait ? Math.Max(last, released) : last, now);
+        TimeSpan minimumEnd = releasedDuringWait ? _time.GetElapsedTime(start, released) + _options.Minimum : _options.Minimum;
+        return new Evidence(quiet, conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
+            duringWait > 0 && _time.GetElapsedTime(start, last) > checkersLetGoAt, _platform.ReadinessHeld, minimumEnd);
     }
 
     private void Report(TrafficWaitResult result)
@@ -219,12 +242,12 @@ internal sealed class TrafficWait : IDisposable
         if (_checkers.Enabled)
         {
             _observer.HealthCheckersReported(_checkers.Verdicts(result.Elapsed),
-                result.Outcome, _options.Maximum);
+                result.Outcome, _maximum);
         }
 
         if (result.Outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
         {
-            _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _options.Maximum);
+            _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _maximum);
         }
     }
 
@@ -235,8 +258,10 @@ internal sealed class TrafficWait : IDisposable
     /// <param name="PresentRequests">The requests in the recent window before the drain and during the wait.</param>
     /// <param name="CheckersLetGoAt">When every checker seen before the drain will have let go, from the drain start, if no probe changes it.</param>
     /// <param name="ArrivedAfterCheckersLetGo">Whether a request arrived after that moment: something the checkers do not speak for routes here.</param>
+    /// <param name="Held">Whether the platform holds readiness (this instance is the last one serving): only the maximum ends the wait.</param>
+    /// <param name="MinimumEnd">When, from the drain start, the minimum is over: counted from a release during the wait.</param>
     private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests,
-        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo)
+        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo, bool Held, TimeSpan MinimumEnd)
     {
         /// <summary>
         /// The silence that makes arrivals agree with the checkers: the quiet period, or — once a request came after every checker
@@ -260,6 +285,7 @@ internal sealed class TrafficWait : IDisposable
 
     public void Dispose()
     {
+        _platform.Changed -= Evaluate;
         lock (_sync)
         {
             _timer?.Dispose();

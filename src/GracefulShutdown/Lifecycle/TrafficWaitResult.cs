@@ -26,6 +26,9 @@ internal enum TrafficWaitOutcome
 
     /// <summary>The host has no web server (a Worker Service): nothing routes traffic to it, so intake stops at once.</summary>
     SkippedNoServer,
+
+    /// <summary>The platform said waiting is futile (<see cref="ITerminationFacts.SkipTrafficWait"/>: Kubernetes graceful node shutdown).</summary>
+    SkippedByPlatform,
 }
 
 /// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>
