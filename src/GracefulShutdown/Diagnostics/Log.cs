@@ -5,7 +5,7 @@ namespace GracefulShutdown.Diagnostics;
 
 /// <summary>
 /// Every log line of the library. Event ids are a public contract (dashboards and alerts key on them):
-/// 1–99 start-up, 100–199 drain (120–139 long-lived connections and work in progress), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC, 450–499 RabbitMQ.
+/// 1–99 start-up, 100–199 drain (120–139 long-lived connections and work in progress), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC, 450–499 RabbitMQ, 500–549 Kubernetes.
 /// Never renumber; EventName is explicit so renames do not change it.
 /// </summary>
 internal static partial class Log
