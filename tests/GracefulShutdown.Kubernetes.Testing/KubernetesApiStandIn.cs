@@ -378,11 +378,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             return;
         }
 
-        if (fault.Delay > TimeSpan.Zero)
+        // Measured from the call's arrival, so a test that advances a fake clock right after seeing the call cannot race the timer.
+        TimeSpan remaining = call.Time + fault.Delay - _timeProvider.GetUtcNow();
+        if (remaining > TimeSpan.Zero)
         {
             try
             {
-                await Task.Delay(fault.Delay, _timeProvider, aborted).ConfigureAwait(false);
+                await Task.Delay(remaining, _timeProvider, aborted).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
