@@ -45,7 +45,7 @@ public sealed class ApiSemanticsTests
         Assert.Equal(403, status);
         Assert.Equal("Forbidden", body!["reason"]!.GetValue<string>());
         Assert.Equal(
-            "endpointslices is forbidden: User \"system:serviceaccount:default:stand-in\" cannot list resource \"endpointslices\" in API group \"discovery.k8s.io\" in the namespace \"team\"",
+            "endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:default:stand-in\" cannot list resource \"endpointslices\" in API group \"discovery.k8s.io\" in the namespace \"team\"",
             body["message"]!.GetValue<string>());
         Assert.Equal("discovery.k8s.io", body["details"]!["group"]!.GetValue<string>());
         Assert.Equal(200, podStatus);

@@ -416,7 +416,8 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             && !authorize(new KubernetesAccess(route.Verb!, resource.Plural, resource.Group, route.Namespace)))
         {
             string where = route.Namespace is null ? "at the cluster scope" : $"in the namespace \"{route.Namespace}\"";
-            string message = $"{resource.Plural}{(route.Name is null ? string.Empty : $" \"{route.Name}\"")} is forbidden: User \"system:serviceaccount:default:stand-in\" cannot {route.Verb} resource \"{resource.Plural}\" in API group \"{resource.Group}\" {where}";
+            string qualified = resource.Group.Length == 0 ? resource.Plural : $"{resource.Plural}.{resource.Group}";
+            string message = $"{qualified}{(route.Name is null ? string.Empty : $" \"{route.Name}\"")} is forbidden: User \"system:serviceaccount:default:stand-in\" cannot {route.Verb} resource \"{resource.Plural}\" in API group \"{resource.Group}\" {where}";
             var details = new JsonObject { ["kind"] = resource.Plural };
             if (route.Name is not null)
             {
