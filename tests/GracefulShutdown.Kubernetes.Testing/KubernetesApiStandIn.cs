@@ -236,7 +236,8 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     /// <c>continue</c> tokens from before it. A list with a plain <c>resourceVersion</c> ("not older than") still
     /// answers with the current state, as the real server does.
     /// </summary>
-    /// <param name="resourceVersion">The oldest resourceVersion still servable.</param>
+    /// <param name="resourceVersion">The oldest resourceVersion still servable; at most <see cref="ResourceVersion"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="resourceVersion"/> is beyond the current resourceVersion.</exception>
     public void CompactBefore(long resourceVersion) => _store.CompactBefore(resourceVersion);
 
     /// <summary>Ends every open watch stream at once (a clean end of the chunked response); clients must watch again.</summary>

@@ -130,6 +130,12 @@ internal sealed class ObjectStore
     {
         lock (_gate)
         {
+            // As etcd: the current revision can never be compacted away, so a client that saw everything never gets 410.
+            if (resourceVersion > _revision)
+            {
+                throw new ArgumentOutOfRangeException(nameof(resourceVersion), resourceVersion, $"Cannot compact beyond the current resourceVersion {_revision}.");
+            }
+
             _oldestServable = Math.Max(_oldestServable, resourceVersion);
             _history.RemoveAll(c => c.Revision <= _oldestServable);
         }
