@@ -222,6 +222,41 @@ public sealed class ResourceWatchTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task WatchConnectionBreaks_OpenedAgainFromTheLastVersion_NoWarning_NoRelist()
+    {
+        _api.PodList("10", Objects.Pod());
+        var first = _api.PodWatch();
+        _api.PodWatch();
+        Start();
+
+        await _api.WhenCalled("watch pods").WaitAsync(Safety);
+        await first.Writer.WriteAsync(Objects.Event(WatchEventType.Modified, Objects.Pod(resourceVersion: "12")));
+        first.Writer.Complete(new IOException("Error while copying content to a stream."));
+
+        await _api.WhenCalled("watch pods", 2).WaitAsync(Safety);
+        Assert.Equal("watch pods shop/web-1 rv=12 timeout=300", _api.Calls[^1]);
+        Assert.Empty(Logged(502));
+        Assert.DoesNotContain("lost", _consumer.Seen);
+    }
+
+    [Fact]
+    public async Task WatchBreaksTwiceWithNothingBetween_AFault()
+    {
+        _api.PodList("10", Objects.Pod());
+        _api.PodWatchFails(new HttpRequestException("Connection refused"));
+        _api.PodWatchFails(new HttpRequestException("Connection refused"));
+        Start();
+
+        Assert.Equal(TimeSpan.FromSeconds(1), await _time.NextWaitAsync()); // the first break: reopened after RetryDelay
+        Assert.Empty(Logged(502));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), await _time.NextWaitAsync()); // the second: a fault, back-off from RetryDelay
+        Assert.Contains("(unreachable)", Assert.Single(Logged(502)).Message, StringComparison.Ordinal);
+        Assert.Equal(["replace 1", "lost"], _consumer.Seen);
+    }
+
+    [Fact]
     public async Task Stop_EndsTheLoopWhileACallHangs()
     {
         Start();

@@ -56,4 +56,9 @@ internal static partial class Log
     [LoggerMessage(511, LogLevel.Debug, "Kubernetes API: the {Resource} watch ended after {Events} events; opening it again from resource version {ResourceVersion}.",
         EventName = "KubernetesWatchReopened")]
     public static partial void WatchReopened(this ILogger logger, string resource, int events, string resourceVersion);
+
+    [LoggerMessage(512, LogLevel.Debug,
+        "Kubernetes API: the {Resource} watch connection broke after {Events} events ({Message}); opening it again from resource version {ResourceVersion}.",
+        EventName = "KubernetesWatchDropped")]
+    public static partial void WatchDropped(this ILogger logger, string resource, int events, string? resourceVersion, string message);
 }

@@ -79,6 +79,10 @@ internal sealed class KubernetesTargetSource : IKubernetesTargetSource
         }
 
         KubernetesClientConfiguration config = found.Value.Config;
+
+        // Our own bounds (RequestTimeout, WatchTimeout) apply, on the TimeProvider: the client's 100 s default would cut the
+        // opening of a watch on a quiet pod, which the client returns only once the first line has come.
+        config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
         string? podNamespace = NonEmpty(_options.PodNamespace) ?? NonEmpty(_environment("POD_NAMESPACE")) ?? NonEmpty(config.Namespace);
         if (podNamespace is null)
         {

@@ -11,8 +11,13 @@ namespace GracefulShutdown.Kubernetes.Watching;
 /// proxy's cut) is opened again from the last resource version seen (events and bookmarks); 410 Gone lists again; any other
 /// fault withdraws the facts (<see cref="IResourceConsumer{T}.Lost"/>), waits a delay that doubles from <c>RetryDelay</c> to
 /// <c>RetryDelayMaximum</c> (on the <see cref="TimeProvider"/>) and lists again. Every call is bounded: a list or the opening
-/// of a watch by <c>RequestTimeout</c>, a watch by <c>WatchTimeout</c> + <c>RequestTimeout</c>.
+/// by <c>RequestTimeout</c>, a watch by <c>WatchTimeout</c> + <c>RequestTimeout</c> — its opening included, since the client
+/// returns the response only once the first line (an event or a bookmark) has come.
 /// </summary>
+/// <remarks>
+/// A watch whose connection breaks (not an API error) is opened again from the last resource version without a word; only a
+/// second break in a row with no event between them counts as a fault (the server is gone, not the connection).
+/// </remarks>
 internal sealed class ResourceWatch<T>(
     string resource,
     Func<CancellationToken, Task<ResourceList<T>>> list,
@@ -29,12 +34,15 @@ internal sealed class ResourceWatch<T>(
     {
         string? resourceVersion = null;
         int failures = 0;
+        int breaksInARow = 0;
         bool faulted = false;
         while (!stopping.IsCancellationRequested)
         {
             string operation = resourceVersion is null ? "list" : "watch";
             using var bound = new CancellationTokenSource(options.RequestTimeout, time);
             using var call = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, stopping);
+            int count = 0;
+            long opened = 0;
             try
             {
                 if (resourceVersion is null)
@@ -51,20 +59,19 @@ internal sealed class ResourceWatch<T>(
                     }
 
                     operation = "watch";
-                    bound.CancelAfter(options.RequestTimeout);
                 }
 
-                long opened = time.GetTimestamp();
+                // The client answers once the first line has come; a quiet pod may send none before the server's first bookmark.
+                bound.CancelAfter(options.WatchTimeout + options.RequestTimeout);
+
+                opened = time.GetTimestamp();
                 int timeoutSeconds = (int)Math.Max(1, Math.Min(int.MaxValue, options.WatchTimeout.TotalSeconds));
                 IAsyncEnumerable<WatchEvent<T>> events = await watch(resourceVersion, timeoutSeconds, call.Token).ConfigureAwait(false);
                 metrics.RecordCall(resource, operation, "success");
-
-                // Open: the server ends it after timeoutSeconds; ours ends it if the server goes silent past that.
-                bound.CancelAfter(options.WatchTimeout + options.RequestTimeout);
-                int count = 0;
                 await foreach (WatchEvent<T> e in events.WithCancellation(call.Token).ConfigureAwait(false))
                 {
                     count++;
+                    breaksInARow = 0;
                     if (e.Object is null)
                     {
                         throw new KubernetesApiException(0, "a watch event has no object");
@@ -85,6 +92,7 @@ internal sealed class ResourceWatch<T>(
                 }
 
                 logger.WatchReopened(resource, count, resourceVersion);
+                breaksInARow = 0;
 
                 // A server that ends every watch at once is not called in a loop.
                 if (count == 0 && time.GetElapsedTime(opened) < options.RetryDelay)
@@ -101,6 +109,26 @@ internal sealed class ResourceWatch<T>(
 #pragma warning restore CA1031
             {
                 bool timedOut = ex is OperationCanceledException && bound.IsCancellationRequested;
+                if (operation == "watch" && !timedOut && ex is not KubernetesApiException && breaksInARow++ == 0)
+                {
+                    // The connection of an open watch broke (a proxy, the server going away): open it again from the last
+                    // resource version; only if that fails is it a fault.
+                    logger.WatchDropped(resource, count, resourceVersion, ex.Message);
+                    if (count == 0 && time.GetElapsedTime(opened) < options.RetryDelay)
+                    {
+                        try
+                        {
+                            await Task.Delay(options.RetryDelay, time, stopping).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+                    }
+
+                    continue;
+                }
+
                 string fault = ApiFaults.Classify(ex, timedOut);
                 metrics.RecordCall(resource, operation, fault);
                 if (fault == "gone" && failures == 0)
