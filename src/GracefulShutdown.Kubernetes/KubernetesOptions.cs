@@ -45,12 +45,13 @@ public sealed class KubernetesOptions
     /// </summary>
     public bool SkipTrafficWaitOnNodeShutdown { get; set; } = true;
 
-    /// <summary>Gets or sets the longest one list call, or the opening of one watch, may take. Default: 10 s.</summary>
+    /// <summary>Gets or sets the longest one list call may take. Default: 10 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Gets or sets how long one watch lasts before the server closes it (<c>timeoutSeconds</c>) and it is opened again from
-    /// the last resource version. A watch silent for this plus <see cref="RequestTimeout"/> is given up. Default: 5 min.
+    /// the last resource version. A watch silent for this plus <see cref="RequestTimeout"/> — its opening included, which the
+    /// official client completes only once the first event or bookmark has come — is given up. Default: 5 min.
     /// </summary>
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
