@@ -107,16 +107,18 @@ public sealed class ShutdownBudget
 
     /// <summary>
     /// Returns the budget fitted to a grace period shorter than <see cref="TerminationGracePeriod"/>: the platform's real
-    /// deadline, counted from the start of the drain. The phases give up time in this order, each only once the one before it
-    /// has none left, until the traffic wait, the drain and the stop work end <see cref="ExitReserve"/> before the deadline:
+    /// deadline, counted from the start of the drain. The phases give up time in this order, each step only once the one before
+    /// it is not enough, until the traffic wait, the drain and the stop work end <see cref="ExitReserve"/> before the deadline:
     /// <list type="number">
-    /// <item>the traffic wait (a balancer that still routes here costs a retried request; a request cut in flight is lost);</item>
+    /// <item>the traffic wait, down to the drain's length (the server keeps serving during the wait, so requests in flight go
+    /// on either way; what the wait keeps spares the requests balancers still send);</item>
     /// <item>the stop work, down to <see cref="ExitReserve"/>;</item>
-    /// <item>the close window of long-lived connections (a connection not closed in time is aborted by the server drain);</item>
-    /// <item>the server drain (requests in flight; <see cref="DrainCancellationLead"/> is kept when there is room for it);</item>
+    /// <item>the traffic wait and the drain in equal parts, so the drain never has less than the wait (within the drain the
+    /// close window of long-lived connections gives up time before the server drain's own part);</item>
     /// <item>the rest of the stop work.</item>
     /// </list>
-    /// <see cref="ExitReserve"/> stays as configured, so the process exits before the deadline.
+    /// <see cref="ExitReserve"/> and <see cref="DrainCancellationLead"/> stay as configured, so the process exits before the
+    /// deadline.
     /// </summary>
     /// <param name="gracePeriod">
     /// The time from the start of the drain until the platform kills the process. Zero or less (the deadline already passed):
@@ -139,13 +141,23 @@ public sealed class ShutdownBudget
         // The drain is the close window and the server drain's own part after it.
         TimeSpan close = Min(CloseTimeout, DrainTimeout);
         TimeSpan serverPart = DrainTimeout - close;
-        TimeSpan stopFloor = Min(StopMargin, ExitReserve);
+        TimeSpan wait = TrafficWaitMaximum;
+        TimeSpan stop = StopMargin;
 
-        TimeSpan over = Subtract(Add(Add(TrafficWaitMaximum, DrainTimeout), StopMargin), room);
-        TimeSpan wait = TrafficWaitMaximum - Cut(ref over, TrafficWaitMaximum);
-        TimeSpan stop = StopMargin - Cut(ref over, StopMargin - stopFloor);
-        close -= Cut(ref over, close);
-        serverPart -= Cut(ref over, serverPart);
+        TimeSpan over = Subtract(Add(Add(wait, DrainTimeout), stop), room);
+        wait -= Cut(ref over, wait - Min(wait, DrainTimeout));
+        stop -= Cut(ref over, stop - Min(stop, ExitReserve));
+
+        // Equal parts: half of what is still over from each (the wait's half rounded up, so it never ends longer than the
+        // drain), and what one cannot give from the other.
+        TimeSpan half = over - (over / 2);
+        TimeSpan fromWait = Cut(ref half, wait);
+        over -= fromWait;
+        TimeSpan fromClose = Cut(ref over, close);
+        TimeSpan fromServer = Cut(ref over, serverPart);
+        wait -= fromWait + Cut(ref over, wait - fromWait);
+        close -= fromClose;
+        serverPart -= fromServer;
         stop -= Cut(ref over, stop);
         return new ShutdownBudget(this, gracePeriod, wait, close + serverPart, stop, close);
     }

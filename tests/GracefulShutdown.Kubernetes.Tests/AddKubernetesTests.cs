@@ -109,7 +109,7 @@ public sealed class AddKubernetesTests : IAsyncDisposable
         ShutdownBudget budget = host.Services.GetRequiredService<IGracefulShutdown>().Budget;
         Assert.True(budget.IsFitted);
         Assert.Equal(TimeSpan.FromSeconds(8), budget.TerminationGracePeriod);
-        Assert.Equal(TimeSpan.Zero, budget.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(3), budget.TrafficWaitMaximum); // ShutdownBudget.FitTo's order: 3 s wait, 3 s drain, 1 s stop work
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 130 && r.Message.Contains("deletionGracePeriodSeconds 8", StringComparison.Ordinal));
     }
 

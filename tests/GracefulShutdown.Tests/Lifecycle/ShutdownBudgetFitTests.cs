@@ -2,8 +2,9 @@ namespace GracefulShutdown.Tests.Lifecycle;
 
 /// <summary>
 /// <see cref="ShutdownBudget.FitTo"/>: a platform deadline shorter than the configured grace period takes time from the traffic
-/// wait first, then the stop work down to the exit reserve, then the close window, then the server drain, then the rest of the
-/// stop work; the exit reserve stays.
+/// wait first, down to the drain's length; then from the stop work down to the exit reserve; then from the wait and the drain
+/// in equal parts (the close window before the server drain's own part); then from the rest of the stop work. The exit
+/// reserve stays.
 /// </summary>
 public sealed class ShutdownBudgetFitTests
 {
@@ -11,54 +12,55 @@ public sealed class ShutdownBudgetFitTests
     private static ShutdownBudget Defaults() => ShutdownBudget.From(new GracefulShutdownOptions());
 
     [Fact]
-    public void EightSeconds_TheWaitGoes_TheStopWorkKeepsTheExitReserve_TheCloseWindowShrinks_TheServerDrainStays()
+    public void EightSeconds_WaitAndDrainThreeEach_TheStopWorkKeepsTheExitReserve()
     {
         ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(8));
 
         Assert.True(fitted.IsFitted);
         Assert.Equal(TimeSpan.FromSeconds(8), fitted.TerminationGracePeriod);
-        Assert.Equal(TimeSpan.Zero, fitted.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(3), fitted.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(3), fitted.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), fitted.CloseTimeout); // the close window gave up 7 s, the server drain's 2 s stay
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.StopMargin);
-        Assert.Equal(TimeSpan.FromSeconds(4), fitted.CloseTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(6), fitted.DrainTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.ExitReserve);
         Assert.Equal(TimeSpan.FromSeconds(7), fitted.StopDeadline); // exits 1 s before the deadline
 
-        // A 3 s request in flight: with no long-lived connection to close the server drain has all 6 s, and the drain
-        // deadline token fires 2 s before its end, after the request is done.
-        Assert.Equal(TimeSpan.FromSeconds(4), fitted.DrainDeadline(fitted.ServerDrainTime(TimeSpan.Zero)));
+        // A 3 s request in flight at the drain's start is served during the wait (the server keeps serving); one in flight
+        // when the wait ends has the whole drain when no long-lived connection is open.
+        Assert.Equal(TimeSpan.FromSeconds(3), fitted.ServerDrainTime(TimeSpan.Zero));
     }
 
     [Fact]
-    public void TwentySeconds_OnlyTheWaitShrinks()
+    public void TwentySeconds_TheWaitDownToTheDrain_ThenTheStopWork_ThenBothEqually()
     {
         ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(20));
 
-        Assert.Equal(TimeSpan.FromSeconds(6), fitted.TrafficWaitMaximum); // 20 − 1 exit − 10 drain − 3 stop
-        Assert.Equal(TimeSpan.FromSeconds(10), fitted.DrainTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(8), fitted.CloseTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(3), fitted.StopMargin);
+        // 19 s of room for 28 s: the wait gives 5 s (to 10 s), the stop work 2 s (to 1 s), then wait and drain 1 s each.
+        Assert.Equal(TimeSpan.FromSeconds(9), fitted.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(9), fitted.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), fitted.CloseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), fitted.StopMargin);
         Assert.Equal(TimeSpan.FromSeconds(19), fitted.StopDeadline);
     }
 
     [Fact]
-    public void ThirteenSeconds_TheWaitGoes_ThenTheStopWorkGivesOneSecond()
+    public void TwentyFourSeconds_OnlyTheWaitShrinks()
     {
-        ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(13));
+        ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(24));
 
-        Assert.Equal(TimeSpan.Zero, fitted.TrafficWaitMaximum);
-        Assert.Equal(TimeSpan.FromSeconds(2), fitted.StopMargin);
+        Assert.Equal(TimeSpan.FromSeconds(10), fitted.TrafficWaitMaximum); // 24 − 1 exit − 10 drain − 3 stop
         Assert.Equal(TimeSpan.FromSeconds(10), fitted.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), fitted.StopMargin);
     }
 
     [Fact]
-    public void ThreeSeconds_TheCloseWindowGoes_ThenTheServerDrainShrinks()
+    public void ThreeSeconds_HalfASecondEach_TheCloseWindowGoneFirst()
     {
         ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(3));
 
-        Assert.Equal(TimeSpan.Zero, fitted.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), fitted.TrafficWaitMaximum);
         Assert.Equal(TimeSpan.Zero, fitted.CloseTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(1), fitted.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), fitted.DrainTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.StopMargin);
         Assert.Equal(TimeSpan.FromSeconds(2), fitted.StopDeadline);
     }
@@ -68,9 +70,27 @@ public sealed class ShutdownBudgetFitTests
     {
         ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromSeconds(1.5));
 
+        Assert.Equal(TimeSpan.Zero, fitted.TrafficWaitMaximum);
         Assert.Equal(TimeSpan.Zero, fitted.DrainTimeout);
         Assert.Equal(TimeSpan.FromSeconds(0.5), fitted.StopMargin);
         Assert.Equal(TimeSpan.FromSeconds(0.5), fitted.StopDeadline);
+    }
+
+    [Fact]
+    public void WaitShorterThanTheDrain_NothingInStepOne_ThenEqualParts()
+    {
+        ShutdownBudget configured = ShutdownBudget.From(new GracefulShutdownOptions
+        {
+            TrafficWait = { Minimum = TimeSpan.FromSeconds(1), Maximum = TimeSpan.FromSeconds(2) },
+            DrainTimeout = TimeSpan.FromSeconds(20),
+        });
+
+        // 25 s planned, 10 s of room: the stop work gives 2 s, then 13 s in equal parts — the wait has only 2 s, the drain the rest.
+        ShutdownBudget fitted = configured.FitTo(TimeSpan.FromSeconds(11));
+
+        Assert.Equal(TimeSpan.Zero, fitted.TrafficWaitMaximum);
+        Assert.Equal(TimeSpan.FromSeconds(9), fitted.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), fitted.StopMargin);
     }
 
     [Theory]

@@ -56,18 +56,22 @@ public sealed class TerminationFactsTests : IDisposable
     private FakeLogRecord Log(int id) => Assert.Single(_lifecycle.Logs.GetSnapshot(), r => r.Id.Id == id);
 
     [Fact]
-    public async Task DeadlineBeforeTheDrain_EightSeconds_NoWait_FittedBudget_ReportNamesIt()
+    public async Task DeadlineBeforeTheDrain_EightSeconds_TheWaitEndsByThreeSeconds_FittedBudget_ReportNamesIt()
     {
         Facts.ReportDeadline(_time.GetUtcNow() + TimeSpan.FromSeconds(8), "Kubernetes deletionTimestamp");
 
-        TrafficWaitResult result = await Drain().WaitAsync(Safety);
+        Task<TrafficWaitResult> wait = Drain();
+        Busy(TimeSpan.FromSeconds(2.9));
+        Assert.False(wait.IsCompleted);
+        Busy(TimeSpan.FromSeconds(0.1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
 
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
-        Assert.Equal(TimeSpan.Zero, result.Elapsed);
+        Assert.Equal(TimeSpan.FromSeconds(3), result.Elapsed);
         ShutdownBudget budget = Budget.Current;
         Assert.True(budget.IsFitted);
         Assert.Equal(TimeSpan.FromSeconds(7), budget.StopDeadline);
-        Assert.Equal(TimeSpan.FromSeconds(6), budget.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), budget.DrainTimeout);
         Assert.Contains("Kubernetes deletionTimestamp", Log(135).Message, StringComparison.Ordinal);
 
         Report.Complete();
@@ -82,15 +86,15 @@ public sealed class TerminationFactsTests : IDisposable
         DateTimeOffset drainStart = _time.GetUtcNow();
         Busy(TimeSpan.FromSeconds(3));
 
-        // 20 s from the drain's start: the wait keeps 20 − 1 − 10 − 3 = 6 s.
-        Facts.ReportDeadline(drainStart + TimeSpan.FromSeconds(20), "Kubernetes deletionTimestamp");
-        Busy(TimeSpan.FromSeconds(2.9));
+        // 24 s from the drain's start: the wait keeps 24 − 1 − 10 − 3 = 10 s.
+        Facts.ReportDeadline(drainStart + TimeSpan.FromSeconds(24), "Kubernetes deletionTimestamp");
+        Busy(TimeSpan.FromSeconds(6.9));
         Assert.False(wait.IsCompleted);
         Busy(TimeSpan.FromSeconds(0.1));
 
         TrafficWaitResult result = await wait.WaitAsync(Safety);
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
-        Assert.Equal(TimeSpan.FromSeconds(6), result.Elapsed);
+        Assert.Equal(TimeSpan.FromSeconds(10), result.Elapsed);
     }
 
     [Fact]
@@ -98,14 +102,14 @@ public sealed class TerminationFactsTests : IDisposable
     {
         Task<TrafficWaitResult> wait = Drain();
         DateTimeOffset drainStart = _time.GetUtcNow();
-        Busy(TimeSpan.FromSeconds(8));
+        Busy(TimeSpan.FromSeconds(12));
         Assert.False(wait.IsCompleted);
 
-        Facts.ReportDeadline(drainStart + TimeSpan.FromSeconds(20), "Kubernetes deletionTimestamp");
+        Facts.ReportDeadline(drainStart + TimeSpan.FromSeconds(24), "Kubernetes deletionTimestamp");
 
         TrafficWaitResult result = await wait.WaitAsync(Safety);
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
-        Assert.Equal(TimeSpan.FromSeconds(8), result.Elapsed);
+        Assert.Equal(TimeSpan.FromSeconds(12), result.Elapsed);
     }
 
     [Fact]
