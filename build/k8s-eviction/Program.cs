@@ -10,34 +10,38 @@ using GracefulShutdown.Kubernetes.Testing;
 // An evicted pod, side by side: the sample with the Kubernetes add-on, without it, and with it while the API is unreachable.
 // Each run: the pod runs with steady traffic (20 requests/s) and a 3 s request in flight; the eviction API sets
 // deletionTimestamp = now + 8 s (deletionGracePeriodSeconds 8; the spec says 30) — the watch event races the signal, as in a
-// cluster — kubelet sends SIGTERM at once (no preStop hook) and SIGKILL 8 s later; the balancer stops routing here L = 1 s
-// after the deletion (kube-proxy's minimum sync period). A measurement, not a test.
+// cluster — kubelet sends SIGTERM at once (no preStop hook) and SIGKILL 8 s later; the balancer stops routing here 1 s after
+// the deletion (kube-proxy's minimum sync period), or, second scenario, not before the kill (a slow cloud balancer).
+// A measurement, not a test.
 int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 string sample = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SampleDll").Value!;
 var rows = new List<string>();
-Console.WriteLine($"Evicted pod: deletionGracePeriodSeconds 8 (spec and GracefulShutdown:TerminationGracePeriod 30), a 3 s request in flight, 20 requests/s until the balancer lets go 1 s after the deletion; SIGTERM at once, SIGKILL at 8 s. {rounds} round(s) per variant.");
-foreach (string variant in new[] { "with the add-on", "without the add-on", "add-on, API unreachable" })
+Console.WriteLine($"Evicted pod: deletionGracePeriodSeconds 8 (spec and GracefulShutdown:TerminationGracePeriod 30), a 3 s request in flight, 20 requests/s until the balancer lets go (1 s after the deletion, or not before the kill); SIGTERM at once, SIGKILL at 8 s. {rounds} round(s) per variant.");
+foreach (TimeSpan? lag in new TimeSpan?[] { TimeSpan.FromSeconds(1), null })
 {
-    for (int round = 1; round <= rounds; round++)
+    string balancer = lag is TimeSpan l ? $"lets go after {l.TotalSeconds:0} s" : "still routing at the kill";
+    foreach (string variant in new[] { "with the add-on", "without the add-on", "add-on, API unreachable" })
     {
-        string row = await Eviction.RunAsync(sample, variant);
-        Console.WriteLine($"  {variant,-24} round {round}: {row}");
-        rows.Add($"| {variant} | {round} | {row.Replace("; ", " | ", StringComparison.Ordinal)} |");
+        for (int round = 1; round <= rounds; round++)
+        {
+            string row = await Eviction.RunAsync(sample, variant, lag);
+            Console.WriteLine($"  balancer {balancer}, {variant,-24} round {round}: {row}");
+            rows.Add($"| {balancer} | {variant} | {round} | {row.Replace("; ", " | ", StringComparison.Ordinal)} |");
+        }
     }
 }
 
 Console.WriteLine();
-Console.WriteLine("| variant | round | exit | 3 s request | steady requests | budget |");
-Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+Console.WriteLine("| balancer | variant | round | exit | 3 s request | steady requests | budget |");
+Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
 rows.ForEach(Console.WriteLine);
 
 internal static partial class Eviction
 {
     private const string Namespace = "team";
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan Lag = TimeSpan.FromSeconds(1);
 
-    public static async Task<string> RunAsync(string sampleDll, string variant)
+    public static async Task<string> RunAsync(string sampleDll, string variant, TimeSpan? lag)
     {
         string directory = Directory.CreateTempSubdirectory("k8s-eviction-").FullName;
         await using KubernetesApiStandIn api = await KubernetesApiStandIn.StartAsync();
@@ -154,7 +158,10 @@ internal static partial class Eviction
             var sigterm = Stopwatch.StartNew();
             api.Apply(Pod(DateTimeOffset.UtcNow + Grace));
             _ = kill(process.Id, 15);
-            _ = Task.Delay(Lag).ContinueWith(_ => stopLoad.Cancel(), TaskScheduler.Default);
+            if (lag is TimeSpan removal)
+            {
+                _ = Task.Delay(removal).ContinueWith(_ => stopLoad.Cancel(), TaskScheduler.Default);
+            }
             bool exited = await WaitExitAsync(process, Grace);
             if (!exited)
             {
