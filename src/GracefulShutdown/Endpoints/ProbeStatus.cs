@@ -109,7 +109,7 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
                 }
 
                 _delayTimer?.Dispose();
-                _delayTimer = _time.CreateTimer(static probes => ((ProbeStatus)probes!).LoseReadiness(), this, remaining, Timeout.InfiniteTimeSpan);
+                _delayTimer = _time.CreateTimer(static probes => ((ProbeStatus)probes!).OnDelayElapsed(), this, remaining, Timeout.InfiniteTimeSpan);
             }
 
             // The rule decides, not the timer: time may have reached the delay while the timer was being armed.
@@ -117,6 +117,17 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
             {
                 return;
             }
+        }
+
+        LoseReadiness();
+    }
+
+    /// <summary>The failure delay is over: readiness fails, unless the platform holds it now (its release decides then).</summary>
+    private void OnDelayElapsed()
+    {
+        if (_platform.ReadinessHeld && StillServingWhileDraining())
+        {
+            return;
         }
 
         LoseReadiness();

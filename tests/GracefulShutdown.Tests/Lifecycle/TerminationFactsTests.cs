@@ -231,6 +231,28 @@ public sealed class TerminationFactsTests : IDisposable
     }
 
     [Fact]
+    public void HoldTakenWhileTheFailureDelayRuns_TheDelayDoesNotEndIt()
+    {
+        var options = new GracefulShutdownOptions { Endpoints = { ReadinessFailureDelay = TimeSpan.FromSeconds(2) } };
+        using var lifecycle = new TestLifecycle(_time, options);
+        _ = lifecycle.TrafficWait;
+        lifecycle.MarkRunning();
+        var probes = lifecycle.Services.GetRequiredService<ProbeStatus>();
+        lifecycle.BeginDrain(DrainTrigger.SigTerm);
+
+        // The last other endpoint went away during the delay.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        IDisposable hold = lifecycle.Services.GetRequiredService<ITerminationFacts>().HoldReadiness("last ready endpoint");
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(probes.StatePasses(GracefulShutdownProbe.Readiness));
+        Assert.False(probes.ReadinessLost.IsCancellationRequested);
+
+        hold.Dispose();
+        Assert.False(probes.StatePasses(GracefulShutdownProbe.Readiness));
+        Assert.True(probes.ReadinessLost.IsCancellationRequested);
+    }
+
+    [Fact]
     public void TwoHolds_ReadinessFailsOnlyWhenBothAreReleased()
     {
         IDisposable first = Facts.HoldReadiness("a");
