@@ -416,6 +416,36 @@ public sealed class ApiSemanticsTests
         }
     }
 
+    [Fact]
+    public async Task BadInput_GetsAClearErrorAndChangesNothing()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { BookmarkInterval = TimeSpan.FromSeconds(-1) }));
+        ArgumentException token = await Assert.ThrowsAsync<ArgumentException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { Token = "a b" }));
+        Assert.Contains("KubernetesApiStandInOptions.Token", token.Message, StringComparison.Ordinal);
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        server.Apply(Fixture.Pod("a"));
+        long before = server.ResourceVersion;
+        using var client = new ApiClient(server);
+
+        (int list, JsonNode? listBody, _) = await client.GetAsync("api/v1/namespaces/team/pods?resourceVersion=abc");
+        (int watch, _, _) = await client.GetAsync("api/v1/namespaces/team/pods?watch=true&resourceVersion=-1");
+        (int limit, _, _) = await client.GetAsync("api/v1/namespaces/team/pods?limit=x");
+        (int future, JsonNode? futureBody, _) = await client.GetAsync($"api/v1/namespaces/team/pods?resourceVersion={before + 5}");
+        using HttpResponseMessage post = await client.Http.PostAsync("api/v1/namespaces/team/pods", new StringContent("{}"));
+
+        Assert.Equal(400, list);
+        Assert.Equal("invalid resource version: abc", listBody!["message"]!.GetValue<string>());
+        Assert.Equal(400, watch);
+        Assert.Equal(400, limit);
+        Assert.Equal(504, future);
+        Assert.Equal($"Too large resource version: {before + 5}, current: {before}", futureBody!["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.CompactBefore(before + 1));
+        Assert.Throws<ArgumentException>(() => server.Delete("Service", "team", "a"));
+        Assert.Equal(before, server.ResourceVersion);
+        Assert.Equal(0, server.OpenWatchCount);
+    }
+
     [Theory]
     [InlineData("core.v1.Pod.json", "pods", "api/v1/namespaces/namespaceValue/pods/nameValue")]
     [InlineData("discovery.k8s.io.v1.EndpointSlice.json", "endpointslices", "apis/discovery.k8s.io/v1/namespaces/namespaceValue/endpointslices/nameValue")]

@@ -41,6 +41,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     private readonly List<KubernetesApiCall> _calls = [];
     private readonly List<(Func<KubernetesApiCall, bool> Match, TaskCompletionSource<KubernetesApiCall> Completion)> _waiters = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly TlsCertificates? _tls;
     private WebApplication? _app;
     private long _sequence;
@@ -55,6 +56,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         _authorize = options.Authorize;
         Token = options.Token ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         _tls = options.UseHttps ? TlsCertificates.Create(_timeProvider) : null;
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>Gets the server address, e.g. <c>https://127.0.0.1:5123/</c>.</summary>
@@ -123,7 +125,12 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         options ??= new KubernetesApiStandInOptions();
         if (options.BookmarkInterval < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.BookmarkInterval, "KubernetesApiStandInOptions.BookmarkInterval must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.BookmarkInterval, $"KubernetesApiStandInOptions.BookmarkInterval must not be negative (was {options.BookmarkInterval}).");
+        }
+
+        if (options.Token is not null && (options.Token.Length == 0 || options.Token.Any(char.IsWhiteSpace)))
+        {
+            throw new ArgumentException($"KubernetesApiStandInOptions.Token must be non-empty without white space (was '{options.Token}').", nameof(options));
         }
 
         var standIn = new KubernetesApiStandIn(options);
@@ -370,7 +377,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         ApiRoute route = ApiRoute.Match(request.Path.Value ?? string.Empty, request.Query);
         KubernetesApiCall call = Record(request, route);
         KubernetesFaults.FaultSnapshot fault = Faults.For(call);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stoppingToken);
         CancellationToken aborted = linked.Token;
 
         if (fault.Unreachable)
@@ -516,7 +523,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             return;
         }
 
-        ListResult list = _store.List(resource, route.Namespace, labels, fields, limit, Value(query["continue"]), Value(query["resourceVersion"]), Value(query["resourceVersionMatch"]));
+        if (!TryParseResourceVersion(query, out long resourceVersion, out string? badVersion))
+        {
+            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badVersion!)).ConfigureAwait(false);
+            return;
+        }
+
+        ListResult list = _store.List(resource, route.Namespace, labels, fields, limit, Value(query["continue"]), resourceVersion, Value(query["resourceVersionMatch"]));
         await WriteAsync(context, list.StatusCode, list.Body ?? ApiPayloads.Status(list.StatusCode, list.Reason!, list.Message!)).ConfigureAwait(false);
     }
 
@@ -535,12 +548,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         }
 
         bool bookmarks = query["allowWatchBookmarks"] is { Count: > 0 } allow && string.Equals(allow, "true", StringComparison.OrdinalIgnoreCase);
-        using WatchStream watch = _store.OpenWatch(resource, ns, labels, fields, Value(query["resourceVersion"]), bookmarks, out string? badRequest);
-        if (badRequest is not null)
+        if (!TryParseResourceVersion(query, out long resourceVersion, out string? badVersion))
         {
-            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badRequest)).ConfigureAwait(false);
+            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badVersion!)).ConfigureAwait(false);
             return;
         }
+
+        using WatchStream watch = _store.OpenWatch(resource, ns, labels, fields, resourceVersion, bookmarks);
 
         using var timeoutCts = timeout is TimeSpan t ? new CancellationTokenSource(t, _timeProvider) : new CancellationTokenSource();
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeoutCts.Token);
@@ -620,6 +634,20 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     }
 
     private static string? Value(StringValues values) => values.Count > 0 ? values[0] : null;
+
+    // Unset and "0" both mean "any state" (0); anything else must be a number, as the real server's are.
+    private static bool TryParseResourceVersion(IQueryCollection query, out long resourceVersion, out string? error)
+    {
+        (resourceVersion, error) = (0, null);
+        string? text = Value(query["resourceVersion"]);
+        if (string.IsNullOrEmpty(text) || long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out resourceVersion))
+        {
+            return true;
+        }
+
+        error = $"invalid resource version: {text}";
+        return false;
+    }
 
     private static async Task WriteAsync(HttpContext context, int statusCode, string body)
     {

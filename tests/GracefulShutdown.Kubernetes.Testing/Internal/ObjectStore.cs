@@ -154,8 +154,8 @@ internal sealed class ObjectStore
         }
     }
 
-    /// <summary>Answers a list: the text of the List object, or a status code and message.</summary>
-    public ListResult List(ResourceType resource, string? ns, Selector labels, Selector fields, int limit, string? continueToken, string? resourceVersion, string? resourceVersionMatch)
+    /// <summary>Answers a list (<paramref name="resourceVersion"/> 0: unset or "0"): the List's text, or a status code and message.</summary>
+    public ListResult List(ResourceType resource, string? ns, Selector labels, Selector fields, int limit, string? continueToken, long resourceVersion, string? resourceVersionMatch)
     {
         lock (_gate)
         {
@@ -177,13 +177,9 @@ internal sealed class ObjectStore
                 // this stand-in keeps no snapshots and reads the current state after the token's key).
                 listRevision = tokenRevision;
             }
-            else if (resourceVersion is { Length: > 0 } and not "0")
+            else if (resourceVersion > 0)
             {
-                if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long requested))
-                {
-                    return ListResult.Error(400, "BadRequest", $"invalid resource version: {resourceVersion}");
-                }
-
+                long requested = resourceVersion;
                 if (resourceVersionMatch == "Exact" && requested < _oldestServable)
                 {
                     return ListResult.Error(410, "Expired", $"too old resource version: {requested} ({_oldestServable})");
@@ -242,20 +238,12 @@ internal sealed class ObjectStore
 
     /// <summary>
     /// Opens a watch. Its queue starts with the initial events: synthetic ADDED for every matching object when
-    /// <paramref name="resourceVersion"/> is unset or "0", else the changes after that resourceVersion, or a single
+    /// <paramref name="resourceVersion"/> is 0 (unset or "0"), else the changes after that resourceVersion, or a single
     /// 410 ERROR event (and the stream ends) when that resourceVersion was compacted away.
     /// </summary>
-    public WatchStream OpenWatch(ResourceType resource, string? ns, Selector labels, Selector fields, string? resourceVersion, bool bookmarks, out string? badRequest)
+    public WatchStream OpenWatch(ResourceType resource, string? ns, Selector labels, Selector fields, long resourceVersion, bool bookmarks)
     {
-        badRequest = null;
-        long requested = 0;
-        if (resourceVersion is { Length: > 0 } and not "0"
-            && !long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out requested))
-        {
-            badRequest = $"invalid resource version: {resourceVersion}";
-            return null!;
-        }
-
+        long requested = resourceVersion;
         var watch = new WatchStream(resource, ns, labels, fields, bookmarks);
         lock (_gate)
         {
