@@ -296,6 +296,22 @@ public sealed class ApiSemanticsTests
     }
 
     [Fact]
+    public async Task AbortWatches_ResetsTheStream_TheClientSeesAnErrorNotAnEnd()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        server.Apply(Fixture.Pod("a"));
+        using var client = new ApiClient(server);
+
+        using WatchReader watch = await client.WatchAsync("api/v1/namespaces/team/pods?watch=true");
+        JsonObject? initial = await watch.NextAsync();
+        server.AbortWatches();
+
+        Assert.Equal("ADDED", initial!["type"]!.GetValue<string>());
+        await Assert.ThrowsAnyAsync<IOException>(watch.NextLineAsync);
+        Assert.Equal(0, server.OpenWatchCount);
+    }
+
+    [Fact]
     public async Task Faults_StatusCodeAndMalformedBodies_AnswerAsConfigured_OnlyWhereTheyApply()
     {
         await using var server = await KubernetesApiStandIn.StartAsync();

@@ -248,7 +248,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     public void CompactBefore(long resourceVersion) => _store.CompactBefore(resourceVersion);
 
     /// <summary>Ends every open watch stream at once (a clean end of the chunked response); clients must watch again.</summary>
-    public void DropWatches() => _store.DropWatches();
+    public void DropWatches() => _store.DropWatches(abort: false);
+
+    /// <summary>
+    /// Resets every open watch connection at once, as a crashed server or a cut network does: clients see an error
+    /// (a reset stream), not the clean end of <see cref="DropWatches"/>.
+    /// </summary>
+    public void AbortWatches() => _store.DropWatches(abort: true);
 
     /// <summary>Forgets the recorded calls.</summary>
     public void ClearCalls()
@@ -323,7 +329,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
         // End watches first; Kestrel's stop would otherwise wait for them.
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _store.DropWatches();
+        _store.DropWatches(abort: false);
         if (app is not null)
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -585,6 +591,11 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         {
             _store.CloseWatch(watch);
         }
+
+        if (watch.Aborted)
+        {
+            context.Abort();
+        }
     }
 
     private bool IsAuthenticated(HttpRequest request)
@@ -602,6 +613,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             Sequence = Interlocked.Increment(ref _sequence),
             Time = _timeProvider.GetUtcNow(),
             Method = request.Method.ToUpperInvariant(),
+            Protocol = request.Protocol,
             Path = request.Path.Value ?? string.Empty,
             Query = request.QueryString.Value ?? string.Empty,
             Verb = route.Verb,

@@ -141,13 +141,20 @@ internal sealed class ObjectStore
         }
     }
 
-    public void DropWatches()
+    public void DropWatches(bool abort)
     {
         lock (_gate)
         {
             foreach (WatchStream watch in _watches)
             {
-                watch.Dispose();
+                if (abort)
+                {
+                    watch.Abort();
+                }
+                else
+                {
+                    watch.Dispose();
+                }
             }
 
             _watches.Clear();
