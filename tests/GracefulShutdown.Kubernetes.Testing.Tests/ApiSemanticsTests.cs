@@ -433,6 +433,38 @@ public sealed class ApiSemanticsTests
     }
 
     [Fact]
+    public async Task WriteServiceAccount_WritesTokenCaAndNamespaceTheServerAccepts()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        string directory = Path.Combine(Path.GetTempPath(), $"standin-sa-{Guid.NewGuid():N}");
+        try
+        {
+            server.WriteServiceAccount(directory, "team");
+            string token = File.ReadAllText(Path.Combine(directory, "token"));
+            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, "ca.crt")));
+            using var handler = new SocketsHttpHandler();
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate!.GetRawCertData()));
+            };
+            using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+            using HttpResponseMessage response = await client.GetAsync($"api/v1/namespaces/{File.ReadAllText(Path.Combine(directory, "namespace"))}/pods");
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BadInput_GetsAClearErrorAndChangesNothing()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { BookmarkInterval = TimeSpan.FromSeconds(-1) }));

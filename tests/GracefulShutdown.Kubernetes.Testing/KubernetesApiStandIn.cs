@@ -200,6 +200,30 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     }
 
     /// <summary>
+    /// Writes the files a pod's service account mount holds (<c>token</c>, <c>ca.crt</c>, <c>namespace</c>, as under
+    /// <c>/var/run/secrets/kubernetes.io/serviceaccount/</c>) for clients whose in-cluster configuration can be pointed
+    /// at another folder; pair it with <c>KUBERNETES_SERVICE_HOST=127.0.0.1</c> and <c>KUBERNETES_SERVICE_PORT</c> = the port
+    /// of <see cref="BaseAddress"/>. Over plain HTTP no <c>ca.crt</c> is written.
+    /// </summary>
+    /// <param name="directory">The folder (created when missing).</param>
+    /// <param name="namespace">The pod's namespace.</param>
+    /// <returns>The full path of the folder.</returns>
+    public string WriteServiceAccount(string directory, string @namespace)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(@namespace);
+        string full = Directory.CreateDirectory(directory).FullName;
+        File.WriteAllText(Path.Combine(full, "token"), Token);
+        File.WriteAllText(Path.Combine(full, "namespace"), @namespace);
+        if (_tls is not null)
+        {
+            File.WriteAllText(Path.Combine(full, "ca.crt"), _tls.Authority.ExportCertificatePem() + "\n");
+        }
+
+        return full;
+    }
+
+    /// <summary>
     /// Creates or replaces a Pod (<c>v1</c>) or EndpointSlice (<c>discovery.k8s.io/v1</c>) by kind, namespace
     /// (<c>default</c> when absent) and name. Assigns <c>uid</c> and <c>creationTimestamp</c> on create (a replace keeps
     /// them), a new <c>resourceVersion</c> from the global counter, and emits ADDED or MODIFIED to matching watches.
