@@ -66,9 +66,18 @@ public sealed class ApiSemanticsTests
         Assert.Equal(pod["metadata"]!["creationTimestamp"]!.GetValue<string>(), replaced["metadata"]!["creationTimestamp"]!.GetValue<string>());
         Assert.Equal("Succeeded", server.Get("Pod", "team", "p1")!["status"]!["phase"]!.GetValue<string>());
         Assert.Equal(RvNumber(replaced), server.ResourceVersion);
+
+        JsonObject defaulted = server.Apply("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"no-namespace"}}""");
+        Assert.Equal("default", defaulted["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.NotNull(server.Get("po", "default", "no-namespace"));
+        Assert.True(server.Delete("pods", "default", "no-namespace"));
+        Assert.False(server.Delete("pods", "default", "no-namespace"));
+        long afterDelete = server.ResourceVersion;
         Assert.Throws<ArgumentException>(() => server.Apply("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"x"}}"""));
         Assert.Throws<ArgumentException>(() => server.Apply("""{"apiVersion":"v1","kind":"Pod","metadata":{}}"""));
-        Assert.Equal(RvNumber(replaced), server.ResourceVersion);
+
+        Assert.Equal(RvNumber(replaced) + 2, afterDelete);
+        Assert.Equal(afterDelete, server.ResourceVersion);
     }
 
     [Fact]
