@@ -105,6 +105,7 @@ public sealed class ApiSemanticsTests
         server.Apply(Fixture.Pod("b", app: "api"));
         server.Apply(Fixture.Pod("c", app: "web", phase: "Pending"));
         server.Apply(Fixture.Pod("d", ns: "other", app: "web"));
+        server.Apply(Fixture.Pod("e", ns: "team-b", app: "web"));
         using var client = new ApiClient(server);
 
         static string[] Names(JsonNode? list) => [.. list!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
@@ -128,7 +129,7 @@ public sealed class ApiSemanticsTests
         Assert.Equal(["b"], Names(inSet));
         Assert.Equal(["c"], Names(byName));
         Assert.Equal(["a"], Names(running));
-        Assert.Equal(["d", "a", "c"], Names(everywhere)); // etcd key order: namespace, then name
+        Assert.Equal(["d", "e", "a", "c"], Names(everywhere)); // etcd key order: "team-b/e" < "team/a" as '-' < '/'
         Assert.Equal(400, badField);
         Assert.Equal("field label not supported: spec.containers", badFieldBody!["message"]!.GetValue<string>());
         Assert.Equal(400, badLabel);

@@ -204,7 +204,7 @@ internal sealed class ObjectStore
             int remaining = 0;
             foreach (((ResourceType _, string Namespace, string Name) key, JsonObject obj) in Matching(resource, ns, labels, fields))
             {
-                string sortKey = key.Namespace + "/" + key.Name;
+                string sortKey = SortKey(key.Namespace, key.Name);
                 if (after is not null && string.CompareOrdinal(sortKey, after) <= 0)
                 {
                     continue;
@@ -359,8 +359,10 @@ internal sealed class ObjectStore
         _objects
             .Where(e => ReferenceEquals(e.Key.Resource, resource) && (ns is null || e.Key.Namespace == ns))
             .Where(e => labels.Matches(Selector.Labels(e.Value)) && fields.Matches(Selector.Fields(e.Value)))
-            .OrderBy(e => e.Key.Namespace, StringComparer.Ordinal)
-            .ThenBy(e => e.Key.Name, StringComparer.Ordinal);
+            .OrderBy(e => SortKey(e.Key.Namespace, e.Key.Name), StringComparer.Ordinal);
+
+    // etcd's key order (/registry/pods/{namespace}/{name}): what lists are sorted by and continue tokens point into.
+    private static string SortKey(string ns, string name) => ns + "/" + name;
 
     private static string EventLine(string type, JsonObject obj) =>
         $"{{\"type\":\"{type}\",\"object\":{obj.ToJsonString(Json)}}}";
