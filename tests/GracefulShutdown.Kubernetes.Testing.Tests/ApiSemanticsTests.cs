@@ -231,6 +231,28 @@ public sealed class ApiSemanticsTests
     }
 
     [Fact]
+    public async Task Watch_BeyondMaxHistory_TheOldestChangesAreCompactedAway()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { MaxHistory = 2 });
+        JsonObject first = server.Apply(Fixture.Pod("a"));
+        JsonObject second = server.Apply(Fixture.Pod("b"));
+        JsonObject third = server.Apply(Fixture.Pod("c"));
+        JsonObject fourth = server.Apply(Fixture.Pod("d"));
+        using var client = new ApiClient(server);
+
+        using WatchReader tooOld = await client.WatchAsync($"api/v1/namespaces/team/pods?watch=true&resourceVersion={Rv(first)}");
+        using WatchReader kept = await client.WatchAsync($"api/v1/namespaces/team/pods?watch=true&resourceVersion={Rv(second)}");
+        JsonObject? error = await tooOld.NextAsync();
+        JsonObject? replayed = await kept.NextAsync();
+        JsonObject? next = await kept.NextAsync();
+
+        Assert.Equal(410, error!["object"]!["code"]!.GetValue<int>());
+        Assert.Equal(Rv(third), Rv(replayed!["object"]));
+        Assert.Equal(Rv(fourth), Rv(next!["object"]));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { MaxHistory = 0 }));
+    }
+
+    [Fact]
     public async Task Watch_WithSelectors_SeesObjectsEnterAndLeaveAsAddedAndDeleted()
     {
         await using var server = await KubernetesApiStandIn.StartAsync();

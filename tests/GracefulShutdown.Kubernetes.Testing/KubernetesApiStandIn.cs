@@ -52,7 +52,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     {
         _options = options;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
-        _store = new ObjectStore(_timeProvider, options.BookmarkInterval);
+        _store = new ObjectStore(_timeProvider, options.BookmarkInterval, options.MaxHistory);
         _authorize = options.Authorize;
         Token = options.Token ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         _tls = options.UseHttps ? TlsCertificates.Create(_timeProvider) : null;
@@ -126,6 +126,11 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         if (options.BookmarkInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.BookmarkInterval, $"KubernetesApiStandInOptions.BookmarkInterval must not be negative (was {options.BookmarkInterval}).");
+        }
+
+        if (options.MaxHistory < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxHistory, $"KubernetesApiStandInOptions.MaxHistory must be at least 1 (was {options.MaxHistory}).");
         }
 
         if (options.Token is not null && (options.Token.Length == 0 || options.Token.Any(char.IsWhiteSpace)))

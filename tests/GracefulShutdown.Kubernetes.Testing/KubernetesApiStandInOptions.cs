@@ -15,6 +15,14 @@ public sealed class KubernetesApiStandInOptions
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Gets or sets how many changes the stand-in keeps to replay to watches that start from a resourceVersion. Past it
+    /// the oldest are dropped as etcd compaction drops them (a watch from before them gets 410 Expired), so a long
+    /// benchmark does not grow without bound. <see cref="KubernetesApiStandIn.CompactBefore"/> drops them on demand.
+    /// </summary>
+    /// <value>The default value is 100,000. It must be at least 1.</value>
+    public int MaxHistory { get; set; } = 100_000;
+
+    /// <summary>
     /// Gets or sets the clock for <c>creationTimestamp</c>, call times, bookmarks, <c>timeoutSeconds</c> and
     /// <see cref="KubernetesFaults.Delay"/>; <see cref="TimeProvider.System"/> when <see langword="null"/>.
     /// </summary>

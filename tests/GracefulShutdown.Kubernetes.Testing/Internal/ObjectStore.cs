@@ -29,10 +29,13 @@ internal sealed class ObjectStore
     // Watches and consistent reads from a resourceVersion below this are "too old" (410 Expired).
     private long _oldestServable = 1;
 
-    public ObjectStore(TimeProvider timeProvider, TimeSpan bookmarkInterval)
+    private readonly int _maxHistory;
+
+    public ObjectStore(TimeProvider timeProvider, TimeSpan bookmarkInterval, int maxHistory)
     {
         _timeProvider = timeProvider;
         _bookmarkInterval = bookmarkInterval;
+        _maxHistory = maxHistory;
     }
 
     public long Revision
@@ -318,6 +321,14 @@ internal sealed class ObjectStore
     private void Record(Change change)
     {
         _history.Add(change);
+        if (_history.Count > _maxHistory)
+        {
+            // Etcd compacts on its own too: the oldest changes go, and watches from before them get 410.
+            int drop = _history.Count - _maxHistory;
+            _oldestServable = Math.Max(_oldestServable, _history[drop - 1].Revision);
+            _history.RemoveRange(0, drop);
+        }
+
         foreach (WatchStream watch in _watches)
         {
             Deliver(watch, change);
