@@ -66,9 +66,18 @@ public sealed class ApiSemanticsTests
         Assert.Equal(pod["metadata"]!["creationTimestamp"]!.GetValue<string>(), replaced["metadata"]!["creationTimestamp"]!.GetValue<string>());
         Assert.Equal("Succeeded", server.Get("Pod", "team", "p1")!["status"]!["phase"]!.GetValue<string>());
         Assert.Equal(RvNumber(replaced), server.ResourceVersion);
+
+        JsonObject defaulted = server.Apply("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"no-namespace"}}""");
+        Assert.Equal("default", defaulted["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.NotNull(server.Get("po", "default", "no-namespace"));
+        Assert.True(server.Delete("pods", "default", "no-namespace"));
+        Assert.False(server.Delete("pods", "default", "no-namespace"));
+        long afterDelete = server.ResourceVersion;
         Assert.Throws<ArgumentException>(() => server.Apply("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"x"}}"""));
         Assert.Throws<ArgumentException>(() => server.Apply("""{"apiVersion":"v1","kind":"Pod","metadata":{}}"""));
-        Assert.Equal(RvNumber(replaced), server.ResourceVersion);
+
+        Assert.Equal(RvNumber(replaced) + 2, afterDelete);
+        Assert.Equal(afterDelete, server.ResourceVersion);
     }
 
     [Fact]
@@ -96,6 +105,7 @@ public sealed class ApiSemanticsTests
         server.Apply(Fixture.Pod("b", app: "api"));
         server.Apply(Fixture.Pod("c", app: "web", phase: "Pending"));
         server.Apply(Fixture.Pod("d", ns: "other", app: "web"));
+        server.Apply(Fixture.Pod("e", ns: "team-b", app: "web"));
         using var client = new ApiClient(server);
 
         static string[] Names(JsonNode? list) => [.. list!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
@@ -119,7 +129,7 @@ public sealed class ApiSemanticsTests
         Assert.Equal(["b"], Names(inSet));
         Assert.Equal(["c"], Names(byName));
         Assert.Equal(["a"], Names(running));
-        Assert.Equal(["d", "a", "c"], Names(everywhere)); // etcd key order: namespace, then name
+        Assert.Equal(["d", "e", "a", "c"], Names(everywhere)); // etcd key order: "team-b/e" < "team/a" as '-' < '/'
         Assert.Equal(400, badField);
         Assert.Equal("field label not supported: spec.containers", badFieldBody!["message"]!.GetValue<string>());
         Assert.Equal(400, badLabel);
@@ -221,6 +231,28 @@ public sealed class ApiSemanticsTests
     }
 
     [Fact]
+    public async Task Watch_BeyondMaxHistory_TheOldestChangesAreCompactedAway()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { MaxHistory = 2 });
+        JsonObject first = server.Apply(Fixture.Pod("a"));
+        JsonObject second = server.Apply(Fixture.Pod("b"));
+        JsonObject third = server.Apply(Fixture.Pod("c"));
+        JsonObject fourth = server.Apply(Fixture.Pod("d"));
+        using var client = new ApiClient(server);
+
+        using WatchReader tooOld = await client.WatchAsync($"api/v1/namespaces/team/pods?watch=true&resourceVersion={Rv(first)}");
+        using WatchReader kept = await client.WatchAsync($"api/v1/namespaces/team/pods?watch=true&resourceVersion={Rv(second)}");
+        JsonObject? error = await tooOld.NextAsync();
+        JsonObject? replayed = await kept.NextAsync();
+        JsonObject? next = await kept.NextAsync();
+
+        Assert.Equal(410, error!["object"]!["code"]!.GetValue<int>());
+        Assert.Equal(Rv(third), Rv(replayed!["object"]));
+        Assert.Equal(Rv(fourth), Rv(next!["object"]));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { MaxHistory = 0 }));
+    }
+
+    [Fact]
     public async Task Watch_WithSelectors_SeesObjectsEnterAndLeaveAsAddedAndDeleted()
     {
         await using var server = await KubernetesApiStandIn.StartAsync();
@@ -292,6 +324,22 @@ public sealed class ApiSemanticsTests
         Assert.Equal("ADDED", beforeTimeout!["type"]!.GetValue<string>());
         Assert.Null(timedEnd);
         Assert.Null(droppedEnd);
+        Assert.Equal(0, server.OpenWatchCount);
+    }
+
+    [Fact]
+    public async Task AbortWatches_ResetsTheStream_TheClientSeesAnErrorNotAnEnd()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        server.Apply(Fixture.Pod("a"));
+        using var client = new ApiClient(server);
+
+        using WatchReader watch = await client.WatchAsync("api/v1/namespaces/team/pods?watch=true");
+        JsonObject? initial = await watch.NextAsync();
+        server.AbortWatches();
+
+        Assert.Equal("ADDED", initial!["type"]!.GetValue<string>());
+        await Assert.ThrowsAnyAsync<IOException>(watch.NextLineAsync);
         Assert.Equal(0, server.OpenWatchCount);
     }
 
@@ -414,6 +462,68 @@ public sealed class ApiSemanticsTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task WriteServiceAccount_WritesTokenCaAndNamespaceTheServerAccepts()
+    {
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        string directory = Path.Combine(Path.GetTempPath(), $"standin-sa-{Guid.NewGuid():N}");
+        try
+        {
+            server.WriteServiceAccount(directory, "team");
+            string token = File.ReadAllText(Path.Combine(directory, "token"));
+            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, "ca.crt")));
+            using var handler = new SocketsHttpHandler();
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate!.GetRawCertData()));
+            };
+            using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = server.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+            using HttpResponseMessage response = await client.GetAsync($"api/v1/namespaces/{File.ReadAllText(Path.Combine(directory, "namespace"))}/pods");
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task BadInput_GetsAClearErrorAndChangesNothing()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { BookmarkInterval = TimeSpan.FromSeconds(-1) }));
+        ArgumentException token = await Assert.ThrowsAsync<ArgumentException>(() => KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { Token = "a b" }));
+        Assert.Contains("KubernetesApiStandInOptions.Token", token.Message, StringComparison.Ordinal);
+        await using var server = await KubernetesApiStandIn.StartAsync();
+        server.Apply(Fixture.Pod("a"));
+        long before = server.ResourceVersion;
+        using var client = new ApiClient(server);
+
+        (int list, JsonNode? listBody, _) = await client.GetAsync("api/v1/namespaces/team/pods?resourceVersion=abc");
+        (int watch, _, _) = await client.GetAsync("api/v1/namespaces/team/pods?watch=true&resourceVersion=-1");
+        (int limit, _, _) = await client.GetAsync("api/v1/namespaces/team/pods?limit=x");
+        (int future, JsonNode? futureBody, _) = await client.GetAsync($"api/v1/namespaces/team/pods?resourceVersion={before + 5}");
+        using HttpResponseMessage post = await client.Http.PostAsync("api/v1/namespaces/team/pods", new StringContent("{}"));
+
+        Assert.Equal(400, list);
+        Assert.Equal("invalid resource version: abc", listBody!["message"]!.GetValue<string>());
+        Assert.Equal(400, watch);
+        Assert.Equal(400, limit);
+        Assert.Equal(504, future);
+        Assert.Equal($"Too large resource version: {before + 5}, current: {before}", futureBody!["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.CompactBefore(before + 1));
+        Assert.Throws<ArgumentException>(() => server.Delete("Service", "team", "a"));
+        Assert.Equal(before, server.ResourceVersion);
+        Assert.Equal(0, server.OpenWatchCount);
     }
 
     [Theory]

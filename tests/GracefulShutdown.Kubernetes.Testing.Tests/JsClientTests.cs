@@ -154,7 +154,7 @@ public sealed class JsClientTests(ITestOutputHelper output) : IDisposable
     {
         foreach (KubernetesApiCall call in server.Calls)
         {
-            output.WriteLine($"{call} [{call.Verb}] Accept: {call.Accept} UA: {call.UserAgent}");
+            output.WriteLine($"{call} [{call.Verb}, {call.Protocol}] Accept: {call.Accept} UA: {call.UserAgent}");
         }
 
         output.WriteLine(node.ToString());

@@ -157,7 +157,7 @@ public sealed class KubectlTests(ITestOutputHelper output) : IDisposable
     {
         foreach (KubernetesApiCall call in server.Calls)
         {
-            output.WriteLine($"{call} [{call.Verb}] Accept: {call.Accept}");
+            output.WriteLine($"{call} [{call.Verb}, {call.Protocol}] Accept: {call.Accept}");
         }
     }
 }

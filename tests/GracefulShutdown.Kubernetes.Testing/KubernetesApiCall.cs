@@ -33,6 +33,9 @@ public sealed class KubernetesApiCall
     /// <summary>Gets the object name from the path, or <see langword="null"/>.</summary>
     public string? Name { get; init; }
 
+    /// <summary>Gets the HTTP protocol, e.g. <c>HTTP/1.1</c> or <c>HTTP/2</c> (kubectl negotiates HTTP/2 over TLS).</summary>
+    public string Protocol { get; init; } = string.Empty;
+
     /// <summary>Gets the request's <c>Accept</c> header, if any.</summary>
     public string? Accept { get; init; }
 

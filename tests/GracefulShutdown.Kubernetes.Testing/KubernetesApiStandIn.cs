@@ -41,6 +41,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     private readonly List<KubernetesApiCall> _calls = [];
     private readonly List<(Func<KubernetesApiCall, bool> Match, TaskCompletionSource<KubernetesApiCall> Completion)> _waiters = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly TlsCertificates? _tls;
     private WebApplication? _app;
     private long _sequence;
@@ -51,10 +52,11 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     {
         _options = options;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
-        _store = new ObjectStore(_timeProvider, options.BookmarkInterval);
+        _store = new ObjectStore(_timeProvider, options.BookmarkInterval, options.MaxHistory);
         _authorize = options.Authorize;
         Token = options.Token ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         _tls = options.UseHttps ? TlsCertificates.Create(_timeProvider) : null;
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>Gets the server address, e.g. <c>https://127.0.0.1:5123/</c>.</summary>
@@ -123,7 +125,17 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         options ??= new KubernetesApiStandInOptions();
         if (options.BookmarkInterval < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.BookmarkInterval, "KubernetesApiStandInOptions.BookmarkInterval must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.BookmarkInterval, $"KubernetesApiStandInOptions.BookmarkInterval must not be negative (was {options.BookmarkInterval}).");
+        }
+
+        if (options.MaxHistory < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxHistory, $"KubernetesApiStandInOptions.MaxHistory must be at least 1 (was {options.MaxHistory}).");
+        }
+
+        if (options.Token is not null && (options.Token.Length == 0 || options.Token.Any(char.IsWhiteSpace)))
+        {
+            throw new ArgumentException($"KubernetesApiStandInOptions.Token must be non-empty without white space (was '{options.Token}').", nameof(options));
         }
 
         var standIn = new KubernetesApiStandIn(options);
@@ -193,6 +205,30 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     }
 
     /// <summary>
+    /// Writes the files a pod's service account mount holds (<c>token</c>, <c>ca.crt</c>, <c>namespace</c>, as under
+    /// <c>/var/run/secrets/kubernetes.io/serviceaccount/</c>) for clients whose in-cluster configuration can be pointed
+    /// at another folder; pair it with <c>KUBERNETES_SERVICE_HOST=127.0.0.1</c> and <c>KUBERNETES_SERVICE_PORT</c> = the port
+    /// of <see cref="BaseAddress"/>. Over plain HTTP no <c>ca.crt</c> is written.
+    /// </summary>
+    /// <param name="directory">The folder (created when missing).</param>
+    /// <param name="namespace">The pod's namespace.</param>
+    /// <returns>The full path of the folder.</returns>
+    public string WriteServiceAccount(string directory, string @namespace)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(@namespace);
+        string full = Directory.CreateDirectory(directory).FullName;
+        File.WriteAllText(Path.Combine(full, "token"), Token);
+        File.WriteAllText(Path.Combine(full, "namespace"), @namespace);
+        if (_tls is not null)
+        {
+            File.WriteAllText(Path.Combine(full, "ca.crt"), _tls.Authority.ExportCertificatePem() + "\n");
+        }
+
+        return full;
+    }
+
+    /// <summary>
     /// Creates or replaces a Pod (<c>v1</c>) or EndpointSlice (<c>discovery.k8s.io/v1</c>) by kind, namespace
     /// (<c>default</c> when absent) and name. Assigns <c>uid</c> and <c>creationTimestamp</c> on create (a replace keeps
     /// them), a new <c>resourceVersion</c> from the global counter, and emits ADDED or MODIFIED to matching watches.
@@ -241,7 +277,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     public void CompactBefore(long resourceVersion) => _store.CompactBefore(resourceVersion);
 
     /// <summary>Ends every open watch stream at once (a clean end of the chunked response); clients must watch again.</summary>
-    public void DropWatches() => _store.DropWatches();
+    public void DropWatches() => _store.DropWatches(abort: false);
+
+    /// <summary>
+    /// Resets every open watch connection at once, as a crashed server or a cut network does: clients see an error
+    /// (a reset stream), not the clean end of <see cref="DropWatches"/>.
+    /// </summary>
+    public void AbortWatches() => _store.DropWatches(abort: true);
 
     /// <summary>Forgets the recorded calls.</summary>
     public void ClearCalls()
@@ -316,7 +358,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
 
         // End watches first; Kestrel's stop would otherwise wait for them.
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _store.DropWatches();
+        _store.DropWatches(abort: false);
         if (app is not null)
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -370,7 +412,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         ApiRoute route = ApiRoute.Match(request.Path.Value ?? string.Empty, request.Query);
         KubernetesApiCall call = Record(request, route);
         KubernetesFaults.FaultSnapshot fault = Faults.For(call);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stoppingToken);
         CancellationToken aborted = linked.Token;
 
         if (fault.Unreachable)
@@ -516,7 +558,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             return;
         }
 
-        ListResult list = _store.List(resource, route.Namespace, labels, fields, limit, Value(query["continue"]), Value(query["resourceVersion"]), Value(query["resourceVersionMatch"]));
+        if (!TryParseResourceVersion(query, out long resourceVersion, out string? badVersion))
+        {
+            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badVersion!)).ConfigureAwait(false);
+            return;
+        }
+
+        ListResult list = _store.List(resource, route.Namespace, labels, fields, limit, Value(query["continue"]), resourceVersion, Value(query["resourceVersionMatch"]));
         await WriteAsync(context, list.StatusCode, list.Body ?? ApiPayloads.Status(list.StatusCode, list.Reason!, list.Message!)).ConfigureAwait(false);
     }
 
@@ -535,12 +583,13 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         }
 
         bool bookmarks = query["allowWatchBookmarks"] is { Count: > 0 } allow && string.Equals(allow, "true", StringComparison.OrdinalIgnoreCase);
-        using WatchStream watch = _store.OpenWatch(resource, ns, labels, fields, Value(query["resourceVersion"]), bookmarks, out string? badRequest);
-        if (badRequest is not null)
+        if (!TryParseResourceVersion(query, out long resourceVersion, out string? badVersion))
         {
-            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badRequest)).ConfigureAwait(false);
+            await WriteAsync(context, 400, ApiPayloads.Status(400, "BadRequest", badVersion!)).ConfigureAwait(false);
             return;
         }
+
+        using WatchStream watch = _store.OpenWatch(resource, ns, labels, fields, resourceVersion, bookmarks);
 
         using var timeoutCts = timeout is TimeSpan t ? new CancellationTokenSource(t, _timeProvider) : new CancellationTokenSource();
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeoutCts.Token);
@@ -571,6 +620,11 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
         {
             _store.CloseWatch(watch);
         }
+
+        if (watch.Aborted)
+        {
+            context.Abort();
+        }
     }
 
     private bool IsAuthenticated(HttpRequest request)
@@ -588,6 +642,7 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
             Sequence = Interlocked.Increment(ref _sequence),
             Time = _timeProvider.GetUtcNow(),
             Method = request.Method.ToUpperInvariant(),
+            Protocol = request.Protocol,
             Path = request.Path.Value ?? string.Empty,
             Query = request.QueryString.Value ?? string.Empty,
             Verb = route.Verb,
@@ -620,6 +675,20 @@ public sealed class KubernetesApiStandIn : IAsyncDisposable
     }
 
     private static string? Value(StringValues values) => values.Count > 0 ? values[0] : null;
+
+    // Unset and "0" both mean "any state" (0); anything else must be a number, as the real server's are.
+    private static bool TryParseResourceVersion(IQueryCollection query, out long resourceVersion, out string? error)
+    {
+        (resourceVersion, error) = (0, null);
+        string? text = Value(query["resourceVersion"]);
+        if (string.IsNullOrEmpty(text) || long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out resourceVersion))
+        {
+            return true;
+        }
+
+        error = $"invalid resource version: {text}";
+        return false;
+    }
 
     private static async Task WriteAsync(HttpContext context, int statusCode, string body)
     {

@@ -4,6 +4,8 @@ namespace GracefulShutdown.Kubernetes.Testing;
 /// Faults the stand-in injects into the requests it answers, settable at any time from any thread. They are checked
 /// in this order: <see cref="Unreachable"/>, <see cref="Delay"/>, <see cref="StatusCode"/>, then (after
 /// authentication and routing) <see cref="MalformedBodies"/>. <see cref="AppliesTo"/> narrows all of them to some calls.
+/// They act on requests that arrive after the change: watches already streaming go on (end them with
+/// <see cref="KubernetesApiStandIn.DropWatches"/> to model an outage of the server).
 /// </summary>
 public sealed class KubernetesFaults
 {

@@ -29,10 +29,13 @@ internal sealed class ObjectStore
     // Watches and consistent reads from a resourceVersion below this are "too old" (410 Expired).
     private long _oldestServable = 1;
 
-    public ObjectStore(TimeProvider timeProvider, TimeSpan bookmarkInterval)
+    private readonly int _maxHistory;
+
+    public ObjectStore(TimeProvider timeProvider, TimeSpan bookmarkInterval, int maxHistory)
     {
         _timeProvider = timeProvider;
         _bookmarkInterval = bookmarkInterval;
+        _maxHistory = maxHistory;
     }
 
     public long Revision
@@ -141,21 +144,28 @@ internal sealed class ObjectStore
         }
     }
 
-    public void DropWatches()
+    public void DropWatches(bool abort)
     {
         lock (_gate)
         {
             foreach (WatchStream watch in _watches)
             {
-                watch.Dispose();
+                if (abort)
+                {
+                    watch.Abort();
+                }
+                else
+                {
+                    watch.Dispose();
+                }
             }
 
             _watches.Clear();
         }
     }
 
-    /// <summary>Answers a list: the text of the List object, or a status code and message.</summary>
-    public ListResult List(ResourceType resource, string? ns, Selector labels, Selector fields, int limit, string? continueToken, string? resourceVersion, string? resourceVersionMatch)
+    /// <summary>Answers a list (<paramref name="resourceVersion"/> 0: unset or "0"): the List's text, or a status code and message.</summary>
+    public ListResult List(ResourceType resource, string? ns, Selector labels, Selector fields, int limit, string? continueToken, long resourceVersion, string? resourceVersionMatch)
     {
         lock (_gate)
         {
@@ -177,13 +187,9 @@ internal sealed class ObjectStore
                 // this stand-in keeps no snapshots and reads the current state after the token's key).
                 listRevision = tokenRevision;
             }
-            else if (resourceVersion is { Length: > 0 } and not "0")
+            else if (resourceVersion > 0)
             {
-                if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long requested))
-                {
-                    return ListResult.Error(400, "BadRequest", $"invalid resource version: {resourceVersion}");
-                }
-
+                long requested = resourceVersion;
                 if (resourceVersionMatch == "Exact" && requested < _oldestServable)
                 {
                     return ListResult.Error(410, "Expired", $"too old resource version: {requested} ({_oldestServable})");
@@ -201,7 +207,7 @@ internal sealed class ObjectStore
             int remaining = 0;
             foreach (((ResourceType _, string Namespace, string Name) key, JsonObject obj) in Matching(resource, ns, labels, fields))
             {
-                string sortKey = key.Namespace + "/" + key.Name;
+                string sortKey = SortKey(key.Namespace, key.Name);
                 if (after is not null && string.CompareOrdinal(sortKey, after) <= 0)
                 {
                     continue;
@@ -242,20 +248,12 @@ internal sealed class ObjectStore
 
     /// <summary>
     /// Opens a watch. Its queue starts with the initial events: synthetic ADDED for every matching object when
-    /// <paramref name="resourceVersion"/> is unset or "0", else the changes after that resourceVersion, or a single
+    /// <paramref name="resourceVersion"/> is 0 (unset or "0"), else the changes after that resourceVersion, or a single
     /// 410 ERROR event (and the stream ends) when that resourceVersion was compacted away.
     /// </summary>
-    public WatchStream OpenWatch(ResourceType resource, string? ns, Selector labels, Selector fields, string? resourceVersion, bool bookmarks, out string? badRequest)
+    public WatchStream OpenWatch(ResourceType resource, string? ns, Selector labels, Selector fields, long resourceVersion, bool bookmarks)
     {
-        badRequest = null;
-        long requested = 0;
-        if (resourceVersion is { Length: > 0 } and not "0"
-            && !long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out requested))
-        {
-            badRequest = $"invalid resource version: {resourceVersion}";
-            return null!;
-        }
-
+        long requested = resourceVersion;
         var watch = new WatchStream(resource, ns, labels, fields, bookmarks);
         lock (_gate)
         {
@@ -323,6 +321,14 @@ internal sealed class ObjectStore
     private void Record(Change change)
     {
         _history.Add(change);
+        if (_history.Count > _maxHistory)
+        {
+            // Etcd compacts on its own too: the oldest changes go, and watches from before them get 410.
+            int drop = _history.Count - _maxHistory;
+            _oldestServable = Math.Max(_oldestServable, _history[drop - 1].Revision);
+            _history.RemoveRange(0, drop);
+        }
+
         foreach (WatchStream watch in _watches)
         {
             Deliver(watch, change);
@@ -364,8 +370,10 @@ internal sealed class ObjectStore
         _objects
             .Where(e => ReferenceEquals(e.Key.Resource, resource) && (ns is null || e.Key.Namespace == ns))
             .Where(e => labels.Matches(Selector.Labels(e.Value)) && fields.Matches(Selector.Fields(e.Value)))
-            .OrderBy(e => e.Key.Namespace, StringComparer.Ordinal)
-            .ThenBy(e => e.Key.Name, StringComparer.Ordinal);
+            .OrderBy(e => SortKey(e.Key.Namespace, e.Key.Name), StringComparer.Ordinal);
+
+    // etcd's key order (/registry/pods/{namespace}/{name}): what lists are sorted by and continue tokens point into.
+    private static string SortKey(string ns, string name) => ns + "/" + name;
 
     private static string EventLine(string type, JsonObject obj) =>
         $"{{\"type\":\"{type}\",\"object\":{obj.ToJsonString(Json)}}}";

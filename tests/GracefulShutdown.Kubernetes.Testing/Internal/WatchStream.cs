@@ -35,6 +35,16 @@ internal sealed class WatchStream : IDisposable
 
     public void Enqueue(string line) => _lines.Writer.TryWrite(line);
 
+    /// <summary>Gets a value indicating whether the stream was ended by <see cref="Abort"/> (reset, not a clean end).</summary>
+    public bool Aborted { get; private set; }
+
+    /// <summary>Ends the stream as a crashed server or a cut network does: the response writer resets the connection.</summary>
+    public void Abort()
+    {
+        Aborted = true;
+        Dispose();
+    }
+
     /// <summary>Ends the stream after the lines already queued.</summary>
     public void Complete() => _lines.Writer.TryComplete();
 
