@@ -238,8 +238,10 @@ public sealed class StandInTests : IAsyncDisposable
         Assert.NotEmpty(_logs.Of(505));
     }
 
-    [Fact]
-    public async Task DroppedWatch_OpenedAgainFromTheLastResourceVersion_NoRelist()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DroppedWatch_OpenedAgainFromTheLastResourceVersion_NoRelist(bool reset)
     {
         KubernetesApiStandIn api = await StartApiAsync();
         api.Apply(Pod("web-1"));
@@ -249,7 +251,14 @@ public sealed class StandInTests : IAsyncDisposable
         await _logs.WhenLogged(131).WaitAsync(Safety);
         long seen = api.ResourceVersion;
 
-        api.DropWatches();
+        if (reset)
+        {
+            api.AbortWatches(); // a cut connection: the client sees an error, not the end of the stream
+        }
+        else
+        {
+            api.DropWatches();
+        }
 
         KubernetesApiCall again = await WhenCalled("watch", "pods", after: first.Sequence);
         Assert.True(long.Parse(again.QueryValue("resourceVersion")!, System.Globalization.CultureInfo.InvariantCulture) >= seen);
