@@ -150,7 +150,7 @@ public sealed class ShutdownBudget
 
         // Equal parts: half of what is still over from each (the wait's half rounded up, so it never ends longer than the
         // drain), and what one cannot give from the other.
-        TimeSpan half = over - (over / 2);
+        TimeSpan half = TimeSpan.FromTicks(over.Ticks - (over.Ticks / 2));
         TimeSpan fromWait = Cut(ref half, wait);
         over -= fromWait;
         TimeSpan fromClose = Cut(ref over, close);

@@ -93,6 +93,20 @@ public sealed class ShutdownBudgetFitTests
         Assert.Equal(TimeSpan.FromSeconds(1), fitted.StopMargin);
     }
 
+    // What the wait and the drain give up in equal parts is an odd number of ticks: 29 s − grace (ticks ≡ 3 mod 4 round the
+    // other way than ≡ 1 mod 4 in TimeSpan division).
+    [Theory]
+    [InlineData(89_999_997)]
+    [InlineData(89_999_999)]
+    [InlineData(39_999_993)]
+    public void OddTicks_TheWaitNeverEndsLongerThanTheDrain(long ticks)
+    {
+        ShutdownBudget fitted = Defaults().FitTo(TimeSpan.FromTicks(ticks));
+
+        Assert.True(fitted.TrafficWaitMaximum <= fitted.DrainTimeout, $"wait {fitted.TrafficWaitMaximum}, drain {fitted.DrainTimeout}");
+        Assert.Equal(fitted.TerminationGracePeriod - fitted.ExitReserve, fitted.StopDeadline);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]
