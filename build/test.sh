@@ -24,6 +24,8 @@ need=()
 if [ "$fast" = false ]; then
   command -v curl >/dev/null || need+=(curl)
   command -v ip >/dev/null || need+=(iproute2)
+  # The Kubernetes API stand-in's tests drive the real kubectl; Debian's kubernetes-client when the machine has none.
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
 fi
 if [ "$fast" = false ] && { [ -x build/rollout/run.sh ] || [ -d build/Rollout ]; }; then
   command -v haproxy >/dev/null || need+=(haproxy)

@@ -7,10 +7,13 @@ var builder = WebApplication.CreateBuilder(args);
 bool useLibrary = builder.Configuration.GetValue("Sample:UseLibrary", true);
 if (useLibrary)
 {
-    // The one line a service needs, then optional extras: Eureka (off unless eureka:client:serviceUrl is set), warm-up
+    // The one line a service needs, then optional extras: Eureka (off unless eureka:client:serviceUrl is set), Kubernetes
+    // (off unless POD_NAME is set, as the downward API does in samples/k8s/deployment.yaml: a developer's kubeconfig is never
+    // used by a local run), warm-up
     // requests so the first real caller does not pay for routing and JIT, and a start-up gate standing in for cache warm-up.
     builder.Services.AddGracefulShutdown()
         .AddEureka()
+        .AddKubernetes()
         .AddWarmupRequests("/", "/work?ms=0")
         .AddStartupGate("cache", static async (services, cancellationToken) =>
         {

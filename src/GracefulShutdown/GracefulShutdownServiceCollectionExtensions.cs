@@ -62,6 +62,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         // One budget: the host's shared stop token covers the traffic wait, the drain and the stop work after it, from the drain's
         // start (the conductor sets what is left of it when a signal or preStop makes the host stop after the wait).
         services.TryAddSingleton<ShutdownBudgetSource>();
+        services.TryAddSingleton<PlatformTermination>();
+        services.TryAddSingleton<ITerminationFacts>(static sp => sp.GetRequiredService<PlatformTermination>());
         services.AddOptions<HostOptions>().PostConfigure<ShutdownBudgetSource>(static (host, budget) =>
             host.ShutdownTimeout = budget.Current.StopDeadline);
 

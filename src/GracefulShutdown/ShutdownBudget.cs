@@ -15,6 +15,10 @@ namespace GracefulShutdown;
 /// |-- traffic wait (≤ TrafficWaitMaximum) --|-- drain (DrainTimeout): close, then server drain --|-- stop work (StopMargin) --|
 ///                                                                                    StopDeadline ^         exit ^ ≤ TerminationGracePeriod
 /// </code>
+/// <para>
+/// When the platform's real deadline is shorter than the configured grace period (a pod deleted with <c>--grace-period=8</c>,
+/// an eviction), <see cref="FitTo"/> gives the budget fitted to it.
+/// </para>
 /// </remarks>
 public sealed class ShutdownBudget
 {
@@ -39,6 +43,24 @@ public sealed class ShutdownBudget
         ExitReserve = Min(s_exitReserveCap, stopMargin / 2);
         TimeSpan latest = Subtract(terminationGracePeriod, ExitReserve);
         StopDeadline = Total < latest ? Total : Max(TimeSpan.Zero, latest);
+    }
+
+    private ShutdownBudget(ShutdownBudget configured, TimeSpan terminationGracePeriod, TimeSpan trafficWaitMaximum, TimeSpan drainTimeout,
+        TimeSpan stopMargin, TimeSpan closeTimeout)
+    {
+        TerminationGracePeriod = terminationGracePeriod;
+        TrafficWaitMaximum = trafficWaitMaximum;
+        DrainTimeout = drainTimeout;
+        DrainCancellationLead = configured.DrainCancellationLead;
+        StopMargin = stopMargin;
+        CloseTimeout = closeTimeout;
+        Total = Add(Add(trafficWaitMaximum, drainTimeout), stopMargin);
+
+        // The exit keeps what the configuration gave it: the process still exits before the (shorter) deadline.
+        ExitReserve = configured.ExitReserve;
+        TimeSpan latest = Subtract(terminationGracePeriod, ExitReserve);
+        StopDeadline = Total < latest ? Total : Max(TimeSpan.Zero, latest);
+        IsFitted = true;
     }
 
     /// <summary>Gets the pod's termination grace period: from the start of termination to SIGKILL.</summary>
@@ -76,6 +98,77 @@ public sealed class ShutdownBudget
     /// than <see cref="ExitReserve"/> before the grace period ends, so the process exits before SIGKILL.
     /// </summary>
     public TimeSpan StopDeadline { get; }
+
+    /// <summary>
+    /// Gets whether this budget was fitted to a deadline shorter than the configured grace period (<see cref="FitTo"/>), rather
+    /// than computed from the options.
+    /// </summary>
+    public bool IsFitted { get; }
+
+    /// <summary>
+    /// Returns the budget fitted to a grace period shorter than <see cref="TerminationGracePeriod"/>: the platform's real
+    /// deadline, counted from the start of the drain. The phases give up time in this order, each step only once the one before
+    /// it is not enough, until the traffic wait, the drain and the stop work end <see cref="ExitReserve"/> before the deadline:
+    /// <list type="number">
+    /// <item>the traffic wait, down to the drain's length (the server keeps serving during the wait, so requests in flight go
+    /// on either way; what the wait keeps spares the requests balancers still send);</item>
+    /// <item>the stop work, down to <see cref="ExitReserve"/>;</item>
+    /// <item>the traffic wait and the drain in equal parts, so the drain never has less than the wait (within the drain the
+    /// close window of long-lived connections gives up time before the server drain's own part);</item>
+    /// <item>the rest of the stop work.</item>
+    /// </list>
+    /// <see cref="ExitReserve"/> and <see cref="DrainCancellationLead"/> stay as configured, so the process exits before the
+    /// deadline.
+    /// </summary>
+    /// <param name="gracePeriod">
+    /// The time from the start of the drain until the platform kills the process. Zero or less (the deadline already passed):
+    /// every phase gets nothing and the process exits at once.
+    /// </param>
+    /// <returns>
+    /// This budget when <paramref name="gracePeriod"/> is not shorter than <see cref="TerminationGracePeriod"/>; otherwise the
+    /// fitted budget, whose <see cref="TerminationGracePeriod"/> is <paramref name="gracePeriod"/>.
+    /// </returns>
+    public ShutdownBudget FitTo(TimeSpan gracePeriod)
+    {
+        if (gracePeriod >= TerminationGracePeriod)
+        {
+            return this;
+        }
+
+        gracePeriod = Max(gracePeriod, TimeSpan.Zero);
+        TimeSpan room = Max(TimeSpan.Zero, gracePeriod - ExitReserve);
+
+        // The drain is the close window and the server drain's own part after it.
+        TimeSpan close = Min(CloseTimeout, DrainTimeout);
+        TimeSpan serverPart = DrainTimeout - close;
+        TimeSpan wait = TrafficWaitMaximum;
+        TimeSpan stop = StopMargin;
+
+        TimeSpan over = Subtract(Add(Add(wait, DrainTimeout), stop), room);
+        wait -= Cut(ref over, wait - Min(wait, DrainTimeout));
+        stop -= Cut(ref over, stop - Min(stop, ExitReserve));
+
+        // Equal parts: half of what is still over from each (the wait's half rounded up, so it never ends longer than the
+        // drain), and what one cannot give from the other.
+        TimeSpan half = TimeSpan.FromTicks(over.Ticks - (over.Ticks / 2));
+        TimeSpan fromWait = Cut(ref half, wait);
+        over -= fromWait;
+        TimeSpan fromClose = Cut(ref over, close);
+        TimeSpan fromServer = Cut(ref over, serverPart);
+        wait -= fromWait + Cut(ref over, wait - fromWait);
+        close -= fromClose;
+        serverPart -= fromServer;
+        stop -= Cut(ref over, stop);
+        return new ShutdownBudget(this, gracePeriod, wait, close + serverPart, stop, close);
+    }
+
+    /// <summary>Takes up to <paramref name="available"/> off what is still <paramref name="over"/>; returns what it took.</summary>
+    private static TimeSpan Cut(ref TimeSpan over, TimeSpan available)
+    {
+        TimeSpan cut = Max(TimeSpan.Zero, Min(over, available));
+        over -= cut;
+        return cut;
+    }
 
     /// <summary>Computes the budget that options describe.</summary>
     /// <param name="options">The options.</param>

@@ -5,7 +5,7 @@ namespace GracefulShutdown.Diagnostics;
 
 /// <summary>
 /// Every log line of the library. Event ids are a public contract (dashboards and alerts key on them):
-/// 1–99 start-up, 100–199 drain (120–139 long-lived connections and work in progress), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC, 450–499 RabbitMQ.
+/// 1–99 start-up, 100–199 drain (120–139 long-lived connections and work in progress), 200–299 Eureka, 300–399 endpoints, 400–449 gRPC, 450–499 RabbitMQ, 500–549 Kubernetes.
 /// Never renumber; EventName is explicit so renames do not change it.
 /// </summary>
 internal static partial class Log
@@ -68,9 +68,9 @@ internal static partial class Log
     public static partial void SidecarReady(this ILogger logger, Uri readyUrl, int statusCode, double elapsedSeconds);
 
     [LoggerMessage(100, LogLevel.Information,
-        "Drain started by {Trigger}: readiness answers 503 and the application keeps serving; {InFlight} requests in flight.",
+        "Drain started by {Trigger}: readiness answers 503 and the application keeps serving; {InFlight} requests in flight.{Reason}",
         EventName = "DrainStarted")]
-    public static partial void DrainStarted(this ILogger logger, DrainTrigger trigger, long inFlight);
+    public static partial void DrainStarted(this ILogger logger, DrainTrigger trigger, long inFlight, string reason);
 
     [LoggerMessage(101, LogLevel.Information, "{Signal} received again: skipping the rest of the traffic wait.", EventName = "SecondSignal")]
     public static partial void SecondSignal(this ILogger logger, string signal);
@@ -112,10 +112,11 @@ internal static partial class Log
     [LoggerMessage(109, LogLevel.Information,
         "Shutdown report: drain started by {Trigger} at {DrainStartedAt:O}; traffic wait {WaitOutcome} after {WaitSeconds:0.000} s " +
         "(rate ≥ {LowerRate:0.###}/s, conclusive silence {ConclusiveSilence}, last request {LastArrival}); " +
-        "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted. Timeline: {Timeline}.", EventName = "ShutdownReport")]
+        "server drain {ServerDrainSeconds:0.000} s with {InFlight} in flight, {Aborted} aborted; deadline: {Deadline}. Timeline: {Timeline}.",
+        EventName = "ShutdownReport")]
     public static partial void ShutdownReport(this ILogger logger, string trigger, DateTimeOffset drainStartedAt, string waitOutcome, double waitSeconds,
         double lowerRate, string conclusiveSilence, string lastArrival, long inFlight, double serverDrainSeconds, long aborted,
-        string timeline);
+        string deadline, string timeline);
 
     [LoggerMessage(110, LogLevel.Information,
         "Health checker {UserAgent} from {Source} ({Profile}: unhealthy threshold {UnhealthyThreshold}, apply lag {ApplyLagSeconds:0.###} s, " +
@@ -169,6 +170,29 @@ internal static partial class Log
 
     [LoggerMessage(127, LogLevel.Error, "Drain step {Participant} failed; the stop goes on without it.", EventName = "DrainParticipantFailed")]
     public static partial void DrainParticipantFailed(this ILogger logger, string participant, Exception exception);
+
+    [LoggerMessage(130, LogLevel.Information, "Platform deadline from {Source}: the process is killed at {KillAt:O}, {InSeconds:0.000} s from now.",
+        EventName = "PlatformDeadline")]
+    public static partial void PlatformDeadline(this ILogger logger, string source, DateTimeOffset killAt, double inSeconds);
+
+    [LoggerMessage(131, LogLevel.Information, "Termination reason from the platform: {Reason}.", EventName = "PlatformReason")]
+    public static partial void PlatformReason(this ILogger logger, string reason);
+
+    [LoggerMessage(132, LogLevel.Information, "The traffic wait is skipped: {Why}.", EventName = "PlatformSkipsTrafficWait")]
+    public static partial void PlatformSkipsTrafficWait(this ILogger logger, string why);
+
+    [LoggerMessage(133, LogLevel.Information, "Readiness held while draining: {Why}.", EventName = "ReadinessHeld")]
+    public static partial void ReadinessHeld(this ILogger logger, string why);
+
+    [LoggerMessage(134, LogLevel.Information, "Readiness hold released: {Why}.", EventName = "ReadinessReleased")]
+    public static partial void ReadinessReleased(this ILogger logger, string why);
+
+    [LoggerMessage(135, LogLevel.Warning,
+        "The platform's deadline ({Source}) leaves {GraceSeconds:0.000} s from the drain's start, less than TerminationGracePeriod " +
+        "({Configured}): the shutdown runs on a fitted budget — traffic wait ≤ {WaitSeconds:0.000} s, drain {DrainSeconds:0.000} s " +
+        "(close window {CloseSeconds:0.000} s), stop work {StopSeconds:0.000} s.", EventName = "BudgetFitted")]
+    public static partial void BudgetFitted(this ILogger logger, string source, double graceSeconds, TimeSpan configured, double waitSeconds,
+        double drainSeconds, double closeSeconds, double stopSeconds);
 
     [LoggerMessage(300, LogLevel.Information, "preStop hook called by {RemoteAddress} ({UserAgent}).", EventName = "PreStopReceived")]
     public static partial void PreStopReceived(this ILogger logger, string remoteAddress, string userAgent);

@@ -26,8 +26,11 @@ internal sealed class ShutdownObserver
     private readonly ILogger _work;
     private readonly ILogger _host;
 
-    public ShutdownObserver(ILoggerFactory loggerFactory, GracefulShutdownMetrics metrics, ShutdownReport report)
+    private readonly PlatformTermination _platform;
+
+    public ShutdownObserver(ILoggerFactory loggerFactory, GracefulShutdownMetrics metrics, ShutdownReport report, PlatformTermination platform)
     {
+        _platform = platform;
         _metrics = metrics;
         _report = report;
         _lifecycle = loggerFactory.CreateLogger<LifecycleState>();
@@ -44,8 +47,14 @@ internal sealed class ShutdownObserver
     /// <summary>The drain began at <paramref name="drainStartedAt"/> (a <see cref="TimeProvider"/> timestamp).</summary>
     public void DrainStarted(DrainTrigger trigger, long inFlight, long drainStartedAt)
     {
-        _lifecycle.DrainStarted(trigger, inFlight);
+        // The platform's reason, when it is known by now (a watch event may come after the signal; the report has it then).
+        string? reason = _platform.Reason;
+        _lifecycle.DrainStarted(trigger, inFlight, reason is null ? "" : " Reason: " + reason + ".");
         _report.DrainStarted(trigger.ToString(), inFlight, drainStartedAt);
+        if (reason is not null)
+        {
+            _report.Add("platform", "reason: " + reason);
+        }
     }
 
     /// <summary>The traffic wait ended.</summary>

@@ -102,7 +102,7 @@ internal sealed class ShutdownReport : IGracefulShutdownReport
             ? "none during the wait"
             : string.Create(CultureInfo.InvariantCulture, $"at +{f.LastArrivalSeconds:0.000} s");
         _logger.ShutdownReport(_trigger, _drainStartedUtc, f.WaitOutcome, f.WaitSeconds, f.LowerRate, f.ConclusiveSilence,
-            lastArrival, f.InFlightAtServerDrain, f.ServerDrainSeconds, f.Aborted, timeline);
+            lastArrival, f.InFlightAtServerDrain, f.ServerDrainSeconds, f.Aborted, f.Deadline, timeline);
     }
 }
 
@@ -129,4 +129,7 @@ internal sealed class ShutdownFacts
     public double ServerDrainSeconds { get; set; }
 
     public long Aborted { get; set; }
+
+    /// <summary>Gets or sets which deadline ruled: the configured grace period, or the platform's (<see cref="ITerminationFacts"/>).</summary>
+    public string Deadline { get; set; } = "configured";
 }

@@ -15,6 +15,7 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
     private readonly TrafficWait _trafficWait;
     private readonly TimeProvider _time;
     private readonly TimeSpan _readinessFailureDelay;
+    private readonly PlatformTermination _platform;
     private readonly CachedHealthChecks _startupChecks;
     private readonly CachedHealthChecks _readyChecks;
     private readonly CachedHealthChecks _liveChecks;
@@ -26,8 +27,9 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
     private bool _disposed;
 
     public ProbeStatus(LifecycleState state, TrafficWait trafficWait, IOptions<GracefulShutdownOptions> options,
-        IOptions<HealthCheckServiceOptions> healthCheckOptions, IServiceProvider services, TimeProvider time)
+        IOptions<HealthCheckServiceOptions> healthCheckOptions, IServiceProvider services, TimeProvider time, PlatformTermination platform)
     {
+        _platform = platform;
         _state = state;
         _trafficWait = trafficWait;
         _time = time;
@@ -41,6 +43,9 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
         _readyChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Ready, cache, time);
         _liveChecks = new CachedHealthChecks(service, registrations, GracefulShutdownTags.Live, cache, time);
         ReadinessLost = _readinessLost.Token;
+
+        // A released readiness hold is looked at like the drain's start: the delay may still run, or readiness fails now.
+        _platform.Changed += OnPlatformChanged;
 
         // Last: a token already canceled runs the callback here.
         _onDrainStarted = state.DrainStarted.Register(static probes => ((ProbeStatus)probes!).OnDrainStarted(), this);
@@ -60,14 +65,24 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
     /// <summary>
     /// Endpoints:ReadinessFailureDelay: a draining pod that keeps passing stays <c>serving</c> for kube-proxy's
     /// terminating-endpoint fallback and for balancers that health-check it, until the delay or the traffic wait is over.
+    /// A platform readiness hold (<see cref="ITerminationFacts.HoldReadiness"/>: the last serving endpoint) does the same
+    /// until it is released.
     /// </summary>
     private bool StillServingWhileDraining() =>
-        _readinessFailureDelay > TimeSpan.Zero
-        && _state.Phase == GracefulShutdownPhase.Draining
+        _state.Phase == GracefulShutdownPhase.Draining
         && _state.BecameReady
         && !_trafficWait.Ended.IsCancellationRequested
         && !_readinessLost.IsCancellationRequested
-        && _time.GetElapsedTime(_state.DrainStartedAt) < _readinessFailureDelay;
+        && (_platform.ReadinessHeld
+            || (_readinessFailureDelay > TimeSpan.Zero && _time.GetElapsedTime(_state.DrainStartedAt) < _readinessFailureDelay));
+
+    private void OnPlatformChanged()
+    {
+        if (_state.IsDraining && !_platform.ReadinessHeld)
+        {
+            OnDrainStarted();
+        }
+    }
 
     /// <summary>
     /// Arms <see cref="ReadinessLost"/> for the moment <see cref="StillServingWhileDraining"/> turns false by itself; the end of
@@ -75,6 +90,12 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
     /// </summary>
     private void OnDrainStarted()
     {
+        if (StillServingWhileDraining() && _platform.ReadinessHeld)
+        {
+            // Held: the release (OnPlatformChanged) or the end of the traffic wait decides.
+            return;
+        }
+
         TimeSpan remaining = StillServingWhileDraining()
             ? _readinessFailureDelay - _time.GetElapsedTime(_state.DrainStartedAt)
             : TimeSpan.Zero;
@@ -87,7 +108,8 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
                     return;
                 }
 
-                _delayTimer = _time.CreateTimer(static probes => ((ProbeStatus)probes!).LoseReadiness(), this, remaining, Timeout.InfiniteTimeSpan);
+                _delayTimer?.Dispose();
+                _delayTimer = _time.CreateTimer(static probes => ((ProbeStatus)probes!).OnDelayElapsed(), this, remaining, Timeout.InfiniteTimeSpan);
             }
 
             // The rule decides, not the timer: time may have reached the delay while the timer was being armed.
@@ -95,6 +117,17 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
             {
                 return;
             }
+        }
+
+        LoseReadiness();
+    }
+
+    /// <summary>The failure delay is over: readiness fails, unless the platform holds it now (its release decides then).</summary>
+    private void OnDelayElapsed()
+    {
+        if (_platform.ReadinessHeld && StillServingWhileDraining())
+        {
+            return;
         }
 
         LoseReadiness();
@@ -150,6 +183,7 @@ internal sealed class ProbeStatus : IGracefulShutdownProbes, IDisposable
             _delayTimer?.Dispose();
         }
 
+        _platform.Changed -= OnPlatformChanged;
         _onDrainStarted.Dispose();
         _onTrafficWaitEnded.Dispose();
         _readinessLost.Dispose();

@@ -1,20 +1,104 @@
+using System.Globalization;
+using GracefulShutdown.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Lifecycle;
 
 /// <summary>
 /// Owns the budget in force. It is computed once from the options; every phase reads <see cref="Current"/> when it starts, not
-/// when it is built, so a budget known only at run time (the pod's real deletion deadline) reaches every phase after it.
+/// when it is built, so a budget known only at run time (the pod's real deletion deadline, <see cref="ITerminationFacts"/>)
+/// reaches every phase after it.
 /// </summary>
-internal sealed class ShutdownBudgetSource(IOptions<GracefulShutdownOptions> options)
+/// <remarks>
+/// With a platform deadline the budget is the configured one fitted (<see cref="ShutdownBudget.FitTo"/>) to the time from the
+/// drain's start to that deadline — before the drain, to the time from now, which only the drain's start can shorten.
+/// </remarks>
+internal sealed class ShutdownBudgetSource
 {
-    private ShutdownBudget? _current;
+    private readonly IOptions<GracefulShutdownOptions> _options;
+    private readonly PlatformTermination _platform;
+    private readonly LifecycleState _state;
+    private readonly TimeProvider _time;
+    private readonly ShutdownReport _report;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private ShutdownBudget? _configured;
+    private (DateTimeOffset KillAt, ShutdownBudget Budget)? _fitted;
 
-    public ShutdownBudget Current => Volatile.Read(ref _current) ?? Compute();
-
-    private ShutdownBudget Compute()
+    public ShutdownBudgetSource(IOptions<GracefulShutdownOptions> options, PlatformTermination platform, LifecycleState state, TimeProvider time,
+        ShutdownReport report, ILogger<ShutdownBudgetSource> logger)
     {
-        var budget = ShutdownBudget.From(options.Value);
-        return Interlocked.CompareExchange(ref _current, budget, null) ?? budget;
+        _options = options;
+        _platform = platform;
+        _state = state;
+        _time = time;
+        _report = report;
+        _logger = logger;
+    }
+
+    /// <summary>Gets the budget computed from the options.</summary>
+    public ShutdownBudget Configured
+    {
+        get
+        {
+            ShutdownBudget? budget = Volatile.Read(ref _configured);
+            if (budget is null)
+            {
+                budget = ShutdownBudget.From(_options.Value);
+                budget = Interlocked.CompareExchange(ref _configured, budget, null) ?? budget;
+            }
+
+            return budget;
+        }
+    }
+
+    public ShutdownBudget Current
+    {
+        get
+        {
+            ShutdownBudget configured = Configured;
+            if (_platform.Deadline is not { } deadline)
+            {
+                return configured;
+            }
+
+            if (!_state.IsDraining)
+            {
+                return configured.FitTo(deadline.KillAt - _time.GetUtcNow());
+            }
+
+            lock (_sync)
+            {
+                // Once per deadline after the drain began: the phases that read it later get the same budget.
+                if (_fitted is { } fitted && fitted.KillAt == deadline.KillAt)
+                {
+                    return fitted.Budget;
+                }
+
+                TimeSpan grace = deadline.KillAt - (_time.GetUtcNow() - _state.SinceDrainStarted);
+                ShutdownBudget budget = configured.FitTo(grace);
+                _fitted = (deadline.KillAt, budget);
+                Describe(budget, configured, deadline.Source, grace);
+                return budget;
+            }
+        }
+    }
+
+    private void Describe(ShutdownBudget budget, ShutdownBudget configured, string source, TimeSpan grace)
+    {
+        if (!budget.IsFitted)
+        {
+            _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
+                $"configured ({configured.TerminationGracePeriod.TotalSeconds:0.###} s; {source} leaves {grace.TotalSeconds:0.000} s)");
+            return;
+        }
+
+        _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
+            $"{source}, {budget.TerminationGracePeriod.TotalSeconds:0.000} s from the drain's start (configured {configured.TerminationGracePeriod.TotalSeconds:0.###} s)");
+        _logger.BudgetFitted(source, budget.TerminationGracePeriod.TotalSeconds, configured.TerminationGracePeriod,
+            budget.TrafficWaitMaximum.TotalSeconds, budget.DrainTimeout.TotalSeconds, budget.CloseTimeout.TotalSeconds, budget.StopMargin.TotalSeconds);
+        _report.Add("platform", string.Create(CultureInfo.InvariantCulture,
+            $"budget fitted to {source}: traffic wait ≤ {budget.TrafficWaitMaximum.TotalSeconds:0.000} s, drain {budget.DrainTimeout.TotalSeconds:0.000} s, stop work {budget.StopMargin.TotalSeconds:0.000} s"));
     }
 }

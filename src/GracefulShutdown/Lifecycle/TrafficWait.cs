@@ -13,6 +13,10 @@ namespace GracefulShutdown.Lifecycle;
 /// one of them has let go and no request arrived for <c>QuietPeriod</c>. Once every route an add-on watches (a registry's cached
 /// view, <see cref="IGracefulShutdownRoutes"/>) has reported when its callers let go, that moment bounds the wait, arrivals agreeing.
 /// One wait per drain, shared by every trigger.
+/// <c>Maximum</c> is the budget's in force (<see cref="ShutdownBudgetSource"/>), read at each look: a platform deadline that
+/// arrives during the wait ends it by the fitted maximum. The platform (<see cref="PlatformTermination"/>) may skip the wait,
+/// or hold it (and readiness) while this instance is the last one serving: then only the maximum ends it, and once released
+/// the minimum and the quiet period count from the release.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
@@ -24,6 +28,8 @@ internal sealed class TrafficWait : IDisposable
     private readonly ShutdownObserver _observer;
     private readonly HealthCheckerLedger _checkers;
     private readonly TrafficRoutes _routes;
+    private readonly ShutdownBudgetSource _budget;
+    private readonly PlatformTermination _platform;
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,10 +39,15 @@ internal sealed class TrafficWait : IDisposable
     private long _start;
     private int _checkersSeen;
     private bool _finished;
+    private TimeSpan _maximum;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers, TrafficRoutes routes)
+        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers, TrafficRoutes routes, ShutdownBudgetSource budget,
+        PlatformTermination platform)
     {
+        _budget = budget;
+        _platform = platform;
+        _platform.Changed += Evaluate;
         _checkers = checkers;
         _routes = routes;
         _observer = observer;
@@ -106,8 +117,9 @@ internal sealed class TrafficWait : IDisposable
 
             long now = _time.GetTimestamp();
             TimeSpan elapsed = _time.GetElapsedTime(_start, now);
+            _maximum = _budget.Current.TrafficWaitMaximum;
             Evidence evidence = Weigh(now, elapsed);
-            TrafficWaitOutcome? outcome = _skipReason ?? Decide(elapsed, evidence);
+            TrafficWaitOutcome? outcome = _skipReason ?? (_platform.SkipWhy is null ? Decide(elapsed, evidence) : TrafficWaitOutcome.SkippedByPlatform);
             if (outcome is null)
             {
                 _timer.Change(NextLook(elapsed, evidence), Timeout.InfiniteTimeSpan);
@@ -142,12 +154,12 @@ internal sealed class TrafficWait : IDisposable
 
     private TrafficWaitOutcome? Decide(TimeSpan elapsed, Evidence evidence)
     {
-        if (elapsed >= _options.Maximum)
+        if (elapsed >= _maximum)
         {
             return TrafficWaitOutcome.MaximumReached;
         }
 
-        if (elapsed < _options.Minimum)
+        if (evidence.Held || elapsed < evidence.MinimumEnd)
         {
             return null;
         }
@@ -173,7 +185,7 @@ internal sealed class TrafficWait : IDisposable
         }
 
         return evidence.MayBeIdle && evidence.Quiet >= _options.QuietPeriod
-            && evidence.ExpectedBeforeMaximum(_options.Maximum - elapsed) <= _options.IdleThreshold
+            && evidence.ExpectedBeforeMaximum(_maximum - elapsed) <= _options.IdleThreshold
             ? TrafficWaitOutcome.Idle
             : null;
     }
@@ -181,12 +193,18 @@ internal sealed class TrafficWait : IDisposable
     /// <summary>The earliest moment the decision could change if no request arrives.</summary>
     private TimeSpan NextLook(TimeSpan elapsed, Evidence evidence)
     {
+        if (evidence.Held)
+        {
+            // Only the maximum ends a held wait; a release or a new deadline looks again at once (PlatformTermination.Changed).
+            return Max(_maximum - elapsed, TimeSpan.FromMilliseconds(1));
+        }
+
         if (_checkersSeen > 0)
         {
             // A probe meanwhile nudges the timer: a threshold reached can only bring the moment forward.
-            TimeSpan checkers = Max(_options.Minimum - elapsed,
+            TimeSpan checkers = Max(evidence.MinimumEnd - elapsed,
                 Max(evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet, evidence.LetGoAt - elapsed));
-            return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+            return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _maximum - elapsed);
         }
 
         TimeSpan untilConclusive = evidence.ConclusiveSilence == TimeSpan.MaxValue ? TimeSpan.MaxValue : evidence.ConclusiveSilence - evidence.Quiet;
@@ -194,13 +212,13 @@ internal sealed class TrafficWait : IDisposable
         // The idle bound shrinks as the maximum nears: at the current rate bound, expected late requests fall to the threshold
         // then (the bound itself only falls while the silence lasts, so this is never too early).
         TimeSpan untilIdle = evidence.MayBeIdle && evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
-            ? _options.Maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _options.Maximum.TotalSeconds))
+            ? _maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _maximum.TotalSeconds))
             : TimeSpan.MaxValue;
         TimeSpan untilRoutes = evidence.RoutesLetGoAt is TimeSpan routes
             ? Max(routes - elapsed, evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet)
             : TimeSpan.MaxValue;
-        TimeSpan next = Max(_options.Minimum - elapsed, Min(untilRoutes, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle))));
-        return Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
+        TimeSpan next = Max(evidence.MinimumEnd - elapsed, Min(untilRoutes, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle))));
+        return Min(Max(next, TimeSpan.FromMilliseconds(1)), _maximum - elapsed);
     }
 
     /// <summary>
@@ -220,8 +238,15 @@ internal sealed class TrafficWait : IDisposable
         TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
         TimeSpan checkersLetGoAt = _checkersSeen > 0 ? _checkers.AllLetGoAt() : TimeSpan.Zero;
         TimeSpan? routesLetGoAt = _routes.AllLetGoAt(start);
-        return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
-            duringWait > 0 && _time.GetElapsedTime(start, last) > Max(checkersLetGoAt, routesLetGoAt ?? TimeSpan.Zero), routesLetGoAt);
+
+        // A readiness hold released during the wait: balancers began letting go only then.
+        long released = _platform.ReleasedAt;
+        bool releasedDuringWait = released > start;
+        TimeSpan quiet = _time.GetElapsedTime(releasedDuringWait ? Math.Max(last, released) : last, now);
+        TimeSpan minimumEnd = releasedDuringWait ? _time.GetElapsedTime(start, released) + _options.Minimum : _options.Minimum;
+        return new Evidence(quiet, conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
+            duringWait > 0 && _time.GetElapsedTime(start, last) > Max(checkersLetGoAt, routesLetGoAt ?? TimeSpan.Zero), routesLetGoAt,
+            _platform.ReadinessHeld, minimumEnd);
     }
 
     private void Report(TrafficWaitResult result)
@@ -234,12 +259,12 @@ internal sealed class TrafficWait : IDisposable
         if (_checkers.Enabled)
         {
             _observer.HealthCheckersReported(_checkers.Verdicts(result.Elapsed),
-                result.Outcome, _options.Maximum);
+                result.Outcome, _maximum);
         }
 
         if (result.Outcome == TrafficWaitOutcome.MaximumReached && result.RequestsDuringWait > 0)
         {
-            _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _options.Maximum);
+            _observer.TrafficWaitMaximumReached(_time.GetElapsedTime(_requests.LastArrivalWhileDraining), _maximum);
         }
     }
 
@@ -254,8 +279,10 @@ internal sealed class TrafficWait : IDisposable
     /// not speak for routes here.
     /// </param>
     /// <param name="RoutesLetGoAt">When the callers of every route an add-on watches will have let go, from the drain start; null until all reported.</param>
+    /// <param name="Held">Whether the platform holds readiness (this instance is the last one serving): only the maximum ends the wait.</param>
+    /// <param name="MinimumEnd">When, from the drain start, the minimum is over: counted from a release during the wait.</param>
     private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests,
-        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo, TimeSpan? RoutesLetGoAt)
+        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo, TimeSpan? RoutesLetGoAt, bool Held, TimeSpan MinimumEnd)
     {
         /// <summary>Gets when every evidence source seen (checkers, and routes once reported) will have let go, from the drain start.</summary>
         public TimeSpan LetGoAt => RoutesLetGoAt > CheckersLetGoAt ? RoutesLetGoAt.Value : CheckersLetGoAt;
@@ -282,6 +309,7 @@ internal sealed class TrafficWait : IDisposable
 
     public void Dispose()
     {
+        _platform.Changed -= Evaluate;
         lock (_sync)
         {
             _timer?.Dispose();

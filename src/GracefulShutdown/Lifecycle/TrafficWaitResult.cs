@@ -32,6 +32,9 @@ internal enum TrafficWaitOutcome
     /// arrived for the quiet period.
     /// </summary>
     RoutesLetGo,
+
+    /// <summary>The platform said waiting is futile (<see cref="ITerminationFacts.SkipTrafficWait"/>: Kubernetes graceful node shutdown).</summary>
+    SkippedByPlatform,
 }
 
 /// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>
