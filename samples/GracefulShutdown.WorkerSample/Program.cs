@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // A Worker Service (no web server of the app's own) consuming Worker:Queue and publishing each body to Worker:ResultQueue.
-// Sample:UseLibrary=true (default): GracefulShutdown with its RabbitMQ consumer; false: the plain BackgroundService baseline.
+// Sample:UseLibrary=true (default): GracefulShutdown with its RabbitMQ consumer; false: the plain BackgroundService baseline,
+// acking as Sample:PlainAck says (manual, the default, or auto).
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 var settings = WorkerSettings.From(builder.Configuration);
 builder.Services.AddSingleton(settings);
