@@ -12,11 +12,12 @@ using RabbitMQ.Client.Events;
 // build/worker-rollout: a rolling replacement of worker replicas (maxSurge 1, maxUnavailable 0: start the new one, wait until it
 // is ready, SIGTERM the old one, as kubelet would) while a publisher sends messages with unique ids at a fixed rate. Then every
 // id must be in the result queue exactly once. Usage:
-//   WorkerRollout [--short] [--replicas 2] [--messages 400] [--rate 40] [--mode all|library|plain|plain-manual|plain-auto,…]
+//   WorkerRollout [--short] [--replicas 2] [--messages 400] [--rate 40] [--mode all|library|plain|plain-manual|plain-auto…,…]
 //                 [--url amqp://…]
 // Modes: library (Sample:UseLibrary=true); plain-manual and plain-auto (Sample:UseLibrary=false, Sample:PlainAck=manual|auto:
-// the plain BackgroundService consumer with the two acknowledgement patterns of the RabbitMQ tutorials); plain is both plain
-// modes, all (the default) every mode. --short (CI): 2 replicas, 400 messages at 40/s, every mode; exits 1 if the library row loses or duplicates an id, answers
+// the plain BackgroundService consumer with the two acknowledgement patterns of the RabbitMQ tutorials); a mode ending in
+// "+own" publishes results on a connection of its own (Worker:ResultConnection=own), otherwise on the consumer's channel.
+// plain is both plain modes; all (the default) is library, plain-manual, plain-auto, library+own, plain-manual+own. --short (CI): 2 replicas, 400 messages at 40/s, every mode; exits 1 if the library row loses or duplicates an id, answers
 // readiness 503 later than 0.5 s after SIGTERM, or exits non-zero or later than 5 s after it.
 int replicas = 2, messages = 400, rate = 40;
 string mode = "all";
@@ -42,11 +43,14 @@ foreach (string m in mode.Split(','))
 {
     consumers.AddRange(m switch
     {
-        "all" or "both" => [Consumer.Library, Consumer.PlainManual, Consumer.PlainAuto],
+        "all" or "both" => [Consumer.Library, Consumer.PlainManual, Consumer.PlainAuto, Consumer.LibraryOwn, Consumer.PlainManualOwn],
         "library" => [Consumer.Library],
         "plain" => [Consumer.PlainManual, Consumer.PlainAuto],
         "plain-manual" => [Consumer.PlainManual],
         "plain-auto" => [Consumer.PlainAuto],
+        "library+own" => [Consumer.LibraryOwn],
+        "plain-manual+own" => [Consumer.PlainManualOwn],
+        "plain-auto+own" => [Consumer.PlainAutoOwn],
         _ => throw new ArgumentException($"unknown mode {m}"),
     });
 }
@@ -64,9 +68,9 @@ foreach (Row row in rows)
     Console.WriteLine(row);
 }
 
-Row? library = rows.FirstOrDefault(r => r.Consumer == Consumer.Library);
-bool ok = library is null || (library.Lost == 0 && library.Duplicates == 0 && library.MaxUnready < TimeSpan.FromSeconds(0.5) &&
-    library.MaxExit < TimeSpan.FromSeconds(5) && library.ExitCodes.All(c => c == 0));
+bool ok = rows.Where(r => r.Consumer is Consumer.Library or Consumer.LibraryOwn).All(library => library.Lost == 0 &&
+    library.Duplicates == 0 && library.MaxUnready < TimeSpan.FromSeconds(0.5) && library.MaxExit < TimeSpan.FromSeconds(5) &&
+    library.ExitCodes.All(c => c == 0));
 Console.WriteLine(ok ? "worker rollout: library OK" : "worker rollout: library FAILED");
 return ok ? 0 : 1;
 
@@ -75,6 +79,9 @@ internal enum Consumer
     Library,
     PlainManual,
     PlainAuto,
+    LibraryOwn,
+    PlainManualOwn,
+    PlainAutoOwn,
 }
 
 internal sealed record Row(Consumer Consumer, int Replicas, int Messages, int Received, int Lost, int Duplicates, TimeSpan MaxUnready,
@@ -90,7 +97,10 @@ internal static class Rollout
     {
         Consumer.Library => "library",
         Consumer.PlainManual => "plain, manual ack",
-        _ => "plain, autoAck",
+        Consumer.PlainAuto => "plain, autoAck",
+        Consumer.LibraryOwn => "library, results on own connection",
+        Consumer.PlainManualOwn => "plain, manual ack, results on own connection",
+        _ => "plain, autoAck, results on own connection",
     };
 
     public static async Task<Row> RunAsync(Uri url, string sampleDll, Consumer consumer, int replicaCount, int messages, int rate)
@@ -229,8 +239,9 @@ internal sealed partial class Replica
         int port = FreePort();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in (string[])[sampleDll, $"--RabbitMQ:Url={url}", $"--Worker:Queue={queue}", $"--Worker:ResultQueue={results}",
-            $"--GracefulShutdown:ManagementPort={port}", $"--Sample:UseLibrary={consumer == Consumer.Library}",
-            $"--Sample:PlainAck={(consumer == Consumer.PlainAuto ? "auto" : "manual")}", "--Logging:LogLevel:Default=Warning"])
+            $"--GracefulShutdown:ManagementPort={port}", $"--Sample:UseLibrary={consumer is Consumer.Library or Consumer.LibraryOwn}",
+            $"--Sample:PlainAck={(consumer is Consumer.PlainAuto or Consumer.PlainAutoOwn ? "auto" : "manual")}",
+            $"--Worker:ResultConnection={(consumer >= Consumer.LibraryOwn ? "own" : "consumer")}", "--Logging:LogLevel:Default=Warning"])
         {
             start.ArgumentList.Add(a);
         }

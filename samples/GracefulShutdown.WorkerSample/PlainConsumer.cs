@@ -16,7 +16,7 @@ namespace GracefulShutdown.WorkerSample;
 /// <item><c>auto</c>: <c>autoAck: true</c>; the broker counts a message as done when it sends it (no prefetch limit applies).</item>
 /// </list>
 /// </summary>
-internal sealed class PlainConsumer(WorkerSettings settings, PlainReadiness readiness, ILogger<PlainConsumer> logger) : BackgroundService
+internal sealed class PlainConsumer(WorkerSettings settings, ResultPublisher publisher, PlainReadiness readiness, ILogger<PlainConsumer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,7 +33,7 @@ internal sealed class PlainConsumer(WorkerSettings settings, PlainReadiness read
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
-            await OrderProcessing.ProcessAsync(channel, settings, delivery.Body, delivery.BasicProperties, CancellationToken.None);
+            await OrderProcessing.ProcessAsync(channel, publisher, settings, delivery.Body, delivery.BasicProperties, CancellationToken.None);
             if (!autoAck)
             {
                 await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);

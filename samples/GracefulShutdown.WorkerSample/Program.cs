@@ -9,12 +9,13 @@ using Microsoft.Extensions.Hosting;
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 var settings = WorkerSettings.From(builder.Configuration);
 builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton<ResultPublisher>();
 
 if (builder.Configuration.GetValue("Sample:UseLibrary", true))
 {
     builder.Services.AddGracefulShutdown().AddRabbitMQConsumer("orders",
-        (_, delivery, cancellationToken) =>
-            OrderProcessing.ProcessAsync(delivery.Channel, settings, delivery.Body, delivery.Properties, cancellationToken),
+        (services, delivery, cancellationToken) => OrderProcessing.ProcessAsync(delivery.Channel,
+            services.GetRequiredService<ResultPublisher>(), settings, delivery.Body, delivery.Properties, cancellationToken),
         options =>
         {
             options.Url = settings.Url;

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Configuration;
 namespace GracefulShutdown.WorkerSample;
 
 /// <summary>The sample's contract (other tests rely on it): keys and defaults.</summary>
-internal sealed record WorkerSettings(Uri Url, string Queue, string ResultQueue, int ProcessingMs, int Prefetch, PlainAck PlainAck)
+internal sealed record WorkerSettings(Uri Url, string Queue, string ResultQueue, int ProcessingMs, int Prefetch, PlainAck PlainAck,
+    bool OwnResultConnection)
 {
     public static WorkerSettings From(IConfiguration configuration) => new(
         new Uri(configuration["RabbitMQ:Url"] ?? "amqp://guest:guest@127.0.0.1:5672/"),
@@ -16,6 +17,12 @@ internal sealed record WorkerSettings(Uri Url, string Queue, string ResultQueue,
             null or "manual" => PlainAck.Manual,
             "auto" => PlainAck.Auto,
             string other => throw new InvalidOperationException($"Sample:PlainAck ({other}) must be manual or auto."),
+        },
+        configuration["Worker:ResultConnection"] switch
+        {
+            null or "consumer" => false,
+            "own" => true,
+            string other => throw new InvalidOperationException($"Worker:ResultConnection ({other}) must be consumer or own."),
         });
 }
 
