@@ -90,7 +90,8 @@ if [ "$fast" = false ] && [ -x build/grpc-rollout/run.sh ]; then
   if ROLLOUT_SKIP_BUILD=1 ./build/grpc-rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
 fi
 
-# The worker rollout (2 replicas replaced while 400 messages are published at 40/s, library and plain): exits 1 if the library
+# The worker rollout (2 replicas replaced while 400 messages are published at 40/s; the library and the plain consumer with
+# manual ack and with autoAck, results on the consumer's channel and on a connection of their own): exits 1 if a library row
 # loses or duplicates an id, answers readiness 503 later than 0.5 s after SIGTERM, or exits non-zero or after 5 s.
 if [ "$fast" = false ] && [ -x build/worker-rollout/run.sh ]; then
   if ROLLOUT_SKIP_BUILD=1 ./build/worker-rollout/run.sh --short; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
