@@ -55,13 +55,18 @@ foreach (string m in mode.Split(','))
     });
 }
 
+const string Header = "| consumer | replicas | messages | in result queue | lost | processed twice | readiness 503 after SIGTERM (max) | exit after SIGTERM (max) | exit codes |";
 foreach (Consumer consumer in consumers.Distinct())
 {
-    rows.Add(await Rollout.RunAsync(new Uri(url), sampleDll, consumer, replicas, messages, rate));
+    Row row = await Rollout.RunAsync(new Uri(url), sampleDll, consumer, replicas, messages, rate);
+    rows.Add(row);
+
+    // Each row as soon as it is measured: a later mode that fails does not take it along.
+    Console.WriteLine($"  {row}");
 }
 
 Console.WriteLine();
-Console.WriteLine("| consumer | replicas | messages | in result queue | lost | processed twice | readiness 503 after SIGTERM (max) | exit after SIGTERM (max) | exit codes |");
+Console.WriteLine(Header);
 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 foreach (Row row in rows)
 {
