@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Packaging smoke test: pack the libraries into the repo-local feed and check what a user of the public gallery gets
 # (README with absolute links, license, icon, XML docs, symbols package, no test-only types), then build a consumer that
-# references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM; then,
-# as a user's test would with GracefulShutdown.Testing, roll the consumer's own app out in process (plain, then with the library)
-# and print both reports. The same consumer as a Worker Service with a GracefulShutdown.RabbitMQ consumer (no broker needed): bad
-# options fail its start naming key and value; with the broker down it is live, not ready, and exits 0 after SIGTERM.
+# references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM; then
+# run a user's xunit test project (build/package-smoke/UserTests) that proves, with GracefulShutdown.Testing from the feed, a
+# rolling update of the consumer's own app: plain loses requests, the library none; both reports are printed. The same consumer
+# as a Worker Service with a GracefulShutdown.RabbitMQ consumer (no broker needed): bad options fail its start naming key and
+# value; with the broker down it is live, not ready, and exits 0 after SIGTERM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -48,10 +49,11 @@ for id in "${packages[@]}"; do
 done
 
 dotnet build build/package-smoke/PackageConsumer.csproj -c Release -o "$work/out" -p:GracefulShutdownVersion="$version" --nologo -v q
+dotnet build build/package-smoke/UserTests/UserTests.csproj -c Release -p:GracefulShutdownVersion="$version" --nologo -v q
 
 for id in "${packages[@]}"; do
-  grep -q "\"$id/$version\"" build/package-smoke/obj/project.assets.json ||
-    fail "the consumer did not restore $id $version from the package feed"
+  grep -qh "\"$id/$version\"" build/package-smoke/obj/project.assets.json build/package-smoke/UserTests/obj/project.assets.json ||
+    fail "the consumer and its tests did not restore $id $version from the package feed"
 done
 
 dotnet "$work/out/PackageConsumer.dll" --check-types "${assemblies[@]}" || fail "the packages ship test-only types"
@@ -79,9 +81,11 @@ code=0; wait "$pid" || code=$?
 pid=""
 [ "$code" = "0" ] || { cat "$work/log"; fail "exit code $code after SIGTERM"; }
 grep -Eq 'GracefulShutdown[.A-Za-z]*\[106\]' "$work/log" || { cat "$work/log"; fail "no shutdown-complete event (106) in the log"; }
-# GracefulShutdown.Testing from the package: the plain app must lose requests, the library app none (exit code 1 otherwise).
-dotnet "$work/out/PackageConsumer.dll" --rollout > "$work/rollout" 2>&1 || { cat "$work/rollout"; fail "the rollout of the consumer's own app did not show plain losses and library zero downtime"; }
-grep -vE '^(info|warn|dbug|fail|crit): |^      [A-Za-z]' "$work/rollout" || true
+# The user's own test of a rolling update, with GracefulShutdown.Testing from the package: the plain app must lose requests, the
+# library app none. Its output (both reports, the run times) is printed as the test runner shows it.
+dotnet test build/package-smoke/UserTests/UserTests.csproj -c Release --no-build -p:GracefulShutdownVersion="$version" --nologo \
+  --logger "console;verbosity=detailed" > "$work/usertests" 2>&1 || { cat "$work/usertests"; fail "the user's rollout tests failed"; }
+sed -n '/^  Passed \|^  Failed \|^    Standard Output Messages:/,/^$/p; /^Passed!\|^Failed!\|^Total tests/p' "$work/usertests"
 
 # GracefulShutdown.RabbitMQ from the package, in a Worker Service. Bad options: start-up fails, naming key and value.
 code=0
@@ -116,5 +120,5 @@ pid=""
 [ "$code" = "0" ] || { cat "$work/worker"; fail "the worker's exit code was $code after SIGTERM"; }
 
 echo "package smoke: ${packages[*]} $version from build/feed: README, LICENSE, icon, XML docs, symbols, no test-only types;" \
-  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM; rollout of its own app: plain loses requests, library none;" \
+  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM; the user's rollout tests of its own app: plain loses requests, library none;" \
   "RabbitMQ worker: bad options fail its start, broker down: live 200, ready $worker_ready, exit code 0 after SIGTERM"

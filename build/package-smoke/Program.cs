@@ -1,6 +1,5 @@
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
-using GracefulShutdown.Testing;
 
 // build/package-smoke.sh runs "PackageConsumer --check-types <assembly>..." on the assemblies taken out of the packages:
 // it lists every type whose name says it belongs in tests, and fails if there is one. GracefulShutdown.Testing is test support by
@@ -27,27 +26,6 @@ if (args is ["--check-types", .. var assemblies])
     }
 
     return found == 0 ? 0 : 1;
-}
-
-// "PackageConsumer --rollout": what a user's test does with GracefulShutdown.Testing, against this very app (its Program, started
-// in process as WebApplicationFactory starts it): a rolling update of 2 replicas without the library, then with it.
-if (args is ["--rollout"])
-{
-    var started = System.Diagnostics.Stopwatch.StartNew();
-    RolloutReport plain = await Rollout.RunAsync<Program>(new RolloutOptions
-    {
-        ConfigureReplica = static b => b.UseSetting("Consumer:UseLibrary", "false").UseSetting("Logging:LogLevel:Default", "Warning"),
-    });
-    Console.WriteLine($"plain app:\n{plain}");
-    TimeSpan plainTime = started.Elapsed;
-    started.Restart();
-    RolloutReport library = await Rollout.RunAsync<Program>(new RolloutOptions
-    {
-        ConfigureReplica = static b => b.UseSetting("Logging:LogLevel:Default", "Warning"),
-    });
-    Console.WriteLine($"library app:\n{library}");
-    Console.WriteLine($"run times: plain {plainTime.TotalSeconds:0.0} s, library {started.Elapsed.TotalSeconds:0.0} s");
-    return !plain.IsZeroDowntime && library.IsZeroDowntime ? 0 : 1;
 }
 
 // "PackageConsumer --worker [configuration…]": a Worker Service (no web server of its own) with a RabbitMQ consumer, as a user of

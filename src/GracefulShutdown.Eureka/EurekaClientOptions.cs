@@ -50,4 +50,27 @@ public class EurekaClientOptions
     /// Zero turns the warning off. Zero or more.
     /// </value>
     public int PropagationSeconds { get; set; } = 90;
+
+    /// <summary>
+    /// Gets or sets how often, while the traffic wait runs, the client reads the application as callers fetch it from each Eureka
+    /// server's response cache (<c>GET apps/{app}</c>), until every server's cached view shows this instance <c>OUT_OF_SERVICE</c>,
+    /// <c>DOWN</c> or gone. From that moment only the callers' registry fetch and load-balancer cache remain
+    /// (<see cref="CallerFetchIntervalSeconds"/> + <see cref="CallerLoadBalancerCacheSeconds"/>), and that bounds the traffic wait.
+    /// </summary>
+    /// <value>The default value is 2 seconds. Zero turns the reads off (the wait is then bounded by <c>TrafficWait:Maximum</c> alone). Between 0 and 60.</value>
+    public int CachedViewPollSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets how often the callers of this application fetch the registry (their <c>registryFetchIntervalSeconds</c>; this
+    /// client's own Steeltoe key of that name is about this application fetching, which it does not do, and is ignored).
+    /// </summary>
+    /// <value>The default value is 30 seconds, the Java, Spring Cloud and Steeltoe clients' default. Between 0 and 3600.</value>
+    public int CallerFetchIntervalSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Gets or sets how long the callers' load balancers keep the instance list they took from their registry copy (Spring Cloud
+    /// LoadBalancer's cache TTL, Ribbon's server-list refresh).
+    /// </summary>
+    /// <value>The default value is 35 seconds: Spring Cloud LoadBalancer's TTL (Ribbon refreshes every 30 s). Between 0 and 3600.</value>
+    public int CallerLoadBalancerCacheSeconds { get; set; } = 35;
 }

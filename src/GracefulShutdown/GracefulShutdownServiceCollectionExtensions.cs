@@ -82,6 +82,8 @@ public static class GracefulShutdownServiceCollectionExtensions
         services.TryAddSingleton<RequestTracker>();
         services.TryAddSingleton<TrafficHistory>();
         services.TryAddSingleton<HealthCheckerLedger>();
+        services.TryAddSingleton<TrafficRoutes>();
+        services.TryAddSingleton<IGracefulShutdownRoutes>(static sp => sp.GetRequiredService<TrafficRoutes>());
         services.TryAddSingleton<TrafficWait>();
         services.TryAddSingleton<ServerDrain>();
         services.TryAddSingleton<ShutdownConductor>();

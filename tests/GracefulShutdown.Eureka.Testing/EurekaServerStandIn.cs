@@ -22,8 +22,15 @@ namespace GracefulShutdown.Eureka.Testing;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Started with a <c>responseCacheUpdateInterval</c>, it serves the registry reads callers fetch (<c>GET apps</c>,
+/// <c>apps/delta</c>, <c>apps/{APP}</c>, <c>vips/…</c>, <c>svips/…</c>) from a read-only response cache like the Java server's
+/// (<c>ResponseCacheImpl</c>, <c>responseCacheUpdateIntervalMs</c>, 30 s by default there): a read shows the registry as it was
+/// at the cache's last refresh (or at the key's first read), and the refresh runs on the <see cref="TimeProvider"/>'s timer at
+/// multiples of the interval since the Unix epoch, as Java aligns it. Instance reads (<c>apps/{APP}/{id}</c>) are always live.
+/// </para>
+/// <para>
 /// Deliberate differences from a real server, so tests stay fast and deterministic:
-/// there is no response cache (the Java server's 30 s read-only cache), so every read reflects the registry
+/// without that interval there is no response cache, so every read reflects the registry
 /// immediately; there is no eviction timer, lease expiry or self-preservation (use <see cref="EvictLease"/>);
 /// the delta keeps every change since start instead of the last 180 s; there is no 403 "waiting for peer sync";
 /// <c>X-Eureka-Accept: compact</c> and <c>regions</c> are ignored; registry GETs are gzipped when
@@ -35,7 +42,7 @@ namespace GracefulShutdown.Eureka.Testing;
 /// server's instance.
 /// </para>
 /// <para>All members are thread-safe. Timestamps in payloads and in <see cref="Calls"/> come from the
-/// <see cref="TimeProvider"/> given to <see cref="StartAsync"/>; timeouts of <see cref="WaitForCallAsync"/> use real time.</para>
+/// <see cref="TimeProvider"/> given to <c>StartAsync</c>; timeouts of <see cref="WaitForCallAsync"/> use real time.</para>
 /// </remarks>
 public sealed class EurekaServerStandIn : IAsyncDisposable
 {
@@ -52,6 +59,7 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
 
     // Every hang handed out, including those whose rule is used up but which may still hold requests.
     private readonly List<EurekaHang> _hangs = [];
+    private ITimer? _responseCacheTimer;
     private WebApplication? _app;
     private CancellationTokenSource? _listenerCts;
     private long _sequence;
@@ -99,9 +107,32 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
     /// <param name="timeProvider">The clock for Eureka timestamps and call records; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running stand-in. Dispose it to stop the listener.</returns>
-    public static async Task<EurekaServerStandIn> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    public static Task<EurekaServerStandIn> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default) =>
+        StartCoreAsync(new EurekaServerStandIn(timeProvider ?? TimeProvider.System), cancellationToken);
+
+    /// <summary>
+    /// Starts a stand-in on <c>http://127.0.0.1:0</c> whose registry reads come from a read-only response cache refreshed every
+    /// <paramref name="responseCacheUpdateInterval"/> (the Java server's <c>responseCacheUpdateIntervalMs</c>), and returns once it accepts connections.
+    /// </summary>
+    /// <param name="timeProvider">The clock for the cache's refresh, Eureka timestamps and call records; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="responseCacheUpdateInterval">How often the cached view is refreshed; greater than zero.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running stand-in. Dispose it to stop the listener and the cache's timer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="responseCacheUpdateInterval"/> is not greater than zero.</exception>
+    public static Task<EurekaServerStandIn> StartAsync(TimeProvider? timeProvider, TimeSpan responseCacheUpdateInterval,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(responseCacheUpdateInterval, TimeSpan.Zero);
         var standIn = new EurekaServerStandIn(timeProvider ?? TimeProvider.System);
+        standIn.UseResponseCache(responseCacheUpdateInterval);
+        return StartCoreAsync(standIn, cancellationToken);
+    }
+
+    /// <summary>Gets how often the read-only response cache is refreshed, or <see langword="null"/> when reads reflect the registry at once.</summary>
+    public TimeSpan? ResponseCacheUpdateInterval { get; private set; }
+
+    private static async Task<EurekaServerStandIn> StartCoreAsync(EurekaServerStandIn standIn, CancellationToken cancellationToken)
+    {
         try
         {
             await standIn.ListenAsync(0, cancellationToken).ConfigureAwait(false);
@@ -329,6 +360,7 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
         }
 
         await StopListeningAsync().ConfigureAwait(false);
+        _responseCacheTimer?.Dispose();
         ClearFaults();
         foreach (TaskCompletionSource<EurekaCall> completion in pending)
         {
@@ -336,6 +368,24 @@ public sealed class EurekaServerStandIn : IAsyncDisposable
         }
 
         _listenerLock.Dispose();
+    }
+
+    private void UseResponseCache(TimeSpan interval)
+    {
+        ResponseCache cache = _resources.UseResponseCache();
+        ResponseCacheUpdateInterval = interval;
+
+        // ResponseCacheImpl: timer.schedule(task, new Date((now / interval) * interval + interval), interval).
+        long intervalMs = Math.Max(1, (long)interval.TotalMilliseconds);
+        long nowMs = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        TimeSpan firstDue = TimeSpan.FromMilliseconds(intervalMs - (nowMs % intervalMs));
+        _responseCacheTimer = _timeProvider.CreateTimer(_ =>
+        {
+            lock (_registry.Gate)
+            {
+                cache.Refresh();
+            }
+        }, null, firstDue, interval);
     }
 
     private async Task ListenAsync(int port, CancellationToken cancellationToken)

@@ -51,6 +51,9 @@ public class AddEurekaTests
             ["eureka:client:serviceUrl"] = "http://a:8761/eureka/, http://b:8761/eureka/",
             ["eureka:client:shouldRegisterWithEureka"] = "false",
             ["eureka:client:requestTimeoutSeconds"] = "7",
+            ["eureka:client:cachedViewPollSeconds"] = "5",
+            ["eureka:client:callerFetchIntervalSeconds"] = "10",
+            ["eureka:client:callerLoadBalancerCacheSeconds"] = "15",
             ["eureka:instance:appName"] = "orders",
             ["eureka:instance:instanceId"] = "orders-1",
             ["eureka:instance:hostName"] = "orders.local",
@@ -74,6 +77,7 @@ public class AddEurekaTests
         Assert.Equal("http://a:8761/eureka/, http://b:8761/eureka/", client.ServiceUrl);
         Assert.False(client.ShouldRegisterWithEureka);
         Assert.Equal(7, client.RequestTimeoutSeconds);
+        Assert.Equal((5, 10, 15), (client.CachedViewPollSeconds, client.CallerFetchIntervalSeconds, client.CallerLoadBalancerCacheSeconds));
         Assert.Equal(("orders", "orders-1", "orders.local", "10.0.0.9"), (instance.AppName, instance.InstanceId, instance.HostName, instance.IpAddress));
         Assert.True(instance.PreferIpAddress);
         Assert.Equal((8080, 8443), (instance.Port, instance.SecurePort));
@@ -96,6 +100,7 @@ public class AddEurekaTests
         Assert.True(client.ShouldRegisterWithEureka);
         Assert.Equal(5, client.RequestTimeoutSeconds);
         Assert.Equal(90, client.PropagationSeconds);
+        Assert.Equal((2, 30, 35), (client.CachedViewPollSeconds, client.CallerFetchIntervalSeconds, client.CallerLoadBalancerCacheSeconds));
         Assert.Equal((30, 90), (instance.LeaseRenewalIntervalInSeconds, instance.LeaseExpirationDurationInSeconds));
         Assert.Equal(0, instance.Port);
         Assert.Empty(provider.GetRequiredService<EurekaHttpClient>().Servers);
@@ -107,6 +112,9 @@ public class AddEurekaTests
     [InlineData("eureka:client:serviceUrl", "/eureka/", "'/eureka/', which is not an absolute")]
     [InlineData("eureka:client:serviceUrl", "http://user:secret@a:8761/eureka/?x=1", "'http://***@a:8761/eureka/?x=1', which has a query")]
     [InlineData("eureka:client:requestTimeoutSeconds", "0", "eureka:client:requestTimeoutSeconds (0) must be between 1 and 300.")]
+    [InlineData("eureka:client:cachedViewPollSeconds", "61", "eureka:client:cachedViewPollSeconds (61) must be between 0 and 60.")]
+    [InlineData("eureka:client:callerFetchIntervalSeconds", "-1", "eureka:client:callerFetchIntervalSeconds (-1) must be between 0 and 3600.")]
+    [InlineData("eureka:client:callerLoadBalancerCacheSeconds", "3601", "eureka:client:callerLoadBalancerCacheSeconds (3601) must be between 0 and 3600.")]
     [InlineData("eureka:instance:port", "70000", "eureka:instance:port (70000) must be between 0 and 65535.")]
     [InlineData("eureka:instance:ipAddress", "not-an-ip", "eureka:instance:ipAddress ('not-an-ip') is not an IP address.")]
     [InlineData("eureka:instance:leaseExpirationDurationInSeconds", "20", "eureka:instance:leaseExpirationDurationInSeconds (20) must be greater than eureka:instance:leaseRenewalIntervalInSeconds (30)")]

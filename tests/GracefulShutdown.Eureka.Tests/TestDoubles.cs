@@ -95,6 +95,7 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _waitEnded = new();
 
     public GracefulShutdownPhase Phase { get; private set; }
 
@@ -102,7 +103,7 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 
     public CancellationToken DrainStarted => _drain.Token;
 
-    public CancellationToken TrafficWaitEnded => CancellationToken.None;
+    public CancellationToken TrafficWaitEnded => _waitEnded.Token;
 
     public CancellationToken DrainDeadline => CancellationToken.None;
 
@@ -121,6 +122,8 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
         _drain.Cancel();
     }
 
+    public void EndTrafficWait() => _waitEnded.Cancel();
+
     public Task DrainAsync(CancellationToken cancellationToken = default)
     {
         BeginDrain();
@@ -131,7 +134,89 @@ internal sealed class FakeGracefulShutdown : IGracefulShutdown, IDisposable
 
     public void RequestStop() => throw new NotSupportedException("The Eureka add-on stops nothing.");
 
-    public void Dispose() => _drain.Dispose();
+    public void Dispose()
+    {
+        _drain.Dispose();
+        _waitEnded.Dispose();
+    }
+}
+
+/// <summary>The core's routes as the add-on sees them: what it added and reported, and a task per report.</summary>
+internal sealed class RecordingRoutes : IGracefulShutdownRoutes
+{
+    private readonly Lock _gate = new();
+    private readonly List<string> _added = [];
+    private readonly List<(string Route, DateTimeOffset LetGoBy)> _reports = [];
+    private readonly TaskCompletionSource<(string Route, DateTimeOffset LetGoBy)> _reported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IReadOnlyList<string> Added
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _added];
+            }
+        }
+    }
+
+    public IReadOnlyList<(string Route, DateTimeOffset LetGoBy)> Reports
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _reports];
+            }
+        }
+    }
+
+    /// <summary>Gets the first report.</summary>
+    public Task<(string Route, DateTimeOffset LetGoBy)> Reported => _reported.Task;
+
+    public void Add(string route)
+    {
+        lock (_gate)
+        {
+            _added.Add(route);
+        }
+    }
+
+    public void LetGoBy(string route, DateTimeOffset letGoBy)
+    {
+        lock (_gate)
+        {
+            _reports.Add((route, letGoBy));
+        }
+
+        _reported.TrySetResult((route, letGoBy));
+    }
+}
+
+/// <summary>The core's report as the add-on sees it.</summary>
+internal sealed class RecordingReport : IGracefulShutdownReport
+{
+    private readonly Lock _gate = new();
+    private readonly List<(string Source, string Step)> _steps = [];
+
+    public IReadOnlyList<(string Source, string Step)> Steps
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _steps];
+            }
+        }
+    }
+
+    public void Add(string source, string step)
+    {
+        lock (_gate)
+        {
+            _steps.Add((source, step));
+        }
+    }
 }
 
 /// <summary>
@@ -204,7 +289,7 @@ internal sealed class EurekaHarness : IDisposable
             new FakeLogger<EurekaHttpClient>(Logs), Metrics);
         Service = new EurekaRegistrationService(Client, Shutdown, State, Options.Create(ClientOptions), Options.Create(InstanceOptions),
             Options.Create(ShutdownOptions), Mock.Of<IHostEnvironment>(e => e.ApplicationName == "Orders.Api"),
-            new ServiceCollection().BuildServiceProvider(), Time, _logger);
+            new ServiceCollection().BuildServiceProvider(), Time, _logger, Metrics);
     }
 
     public WaitReportingTimeProvider Time { get; } = new(new DateTimeOffset(2025, 11, 26, 12, 0, 0, TimeSpan.Zero));

@@ -97,6 +97,55 @@ public sealed class EurekaSequenceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task CachedViewTurnsOver_TheTrafficWaitEndsAtTheRegistrysBound_NotAtMaximum()
+    {
+        // The server's response cache refreshes every 2 s; callers fetch every 1 s and cache for 1 s. A replica with no traffic and a
+        // short history would otherwise wait for Maximum (20 s).
+        await using EurekaServerStandIn eureka = await EurekaServerStandIn.StartAsync(null, TimeSpan.FromSeconds(2));
+        await using SampleProcess app = await SampleProcess.StartAsync(Arguments(eureka,
+            "--GracefulShutdown:TrafficWait:Maximum=00:00:20", "--GracefulShutdown:TerminationGracePeriod=00:00:40",
+            "--eureka:client:cachedViewPollSeconds=1", "--eureka:client:callerFetchIntervalSeconds=1", "--eureka:client:callerLoadBalancerCacheSeconds=1"));
+        await eureka.WaitForCallAsync(c => IsRegister(c, "UP"), Wait);
+        await eureka.WaitForCallAsync(c => c.Operation == EurekaOperation.GetApplication && c.StatusCode == 200, Wait); // the key, warmed
+
+        var stopwatch = Stopwatch.StartNew();
+        app.Signal(SampleProcess.SIGTERM);
+        int exitCode = await app.WaitForExitAsync();
+        stopwatch.Stop();
+        Print(eureka);
+        output.WriteLine(string.Join('\n', app.Lines.Where(l => l.Contains("Eureka's cached view", StringComparison.Ordinal)
+            || l.Contains("Traffic wait ended", StringComparison.Ordinal))));
+
+        Assert.Equal(0, exitCode);
+        Assert.True(app.HasEvent(220), app.Output);
+        Assert.True(app.HasEvent(102, "(RoutesLetGo)"), app.Output);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"{stopwatch.Elapsed} to exit; Maximum is 20 s");
+    }
+
+    [Fact]
+    public async Task CachedViewHangsDuringTheDrain_NoBound_TheWaitEndsAtMaximumAsWithoutIt()
+    {
+        await using EurekaServerStandIn eureka = await EurekaServerStandIn.StartAsync(null, TimeSpan.FromSeconds(2));
+        await using SampleProcess app = await SampleProcess.StartAsync(Arguments(eureka, "--eureka:client:cachedViewPollSeconds=1"));
+        await eureka.WaitForCallAsync(c => IsRegister(c, "UP"), Wait);
+        await eureka.WaitForCallAsync(c => c.Operation == EurekaOperation.GetApplication && c.StatusCode == 200, Wait);
+        using EurekaHang hang = eureka.HangNext(EurekaOperation.GetApplication, times: 100);
+
+        var stopwatch = Stopwatch.StartNew();
+        app.Signal(SampleProcess.SIGTERM);
+        await hang.WhenHeld.WaitAsync(Wait);
+        int exitCode = await app.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        stopwatch.Stop();
+        Print(eureka);
+
+        Assert.Equal(0, exitCode);
+        Assert.True(app.HasEvent(102, "(MaximumReached)"), app.Output); // Maximum is 5 s here, as without the reads
+        Assert.True(app.HasEvent(221), app.Output);
+        Assert.False(app.HasEvent(220), app.Output);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"{stopwatch.Elapsed} to exit");
+    }
+
+    [Fact]
     public async Task PreStop_TakesTheInstanceOutOfServiceBeforeAnswering()
     {
         await using EurekaServerStandIn eureka = await EurekaServerStandIn.StartAsync();

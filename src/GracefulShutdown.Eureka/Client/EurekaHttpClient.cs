@@ -43,6 +43,19 @@ internal sealed class EurekaHttpClient
     /// <summary>Gets the configured servers, redacted for logs.</summary>
     public IReadOnlyList<string> Servers => _servers.Select(static s => s.Display).ToArray();
 
+    /// <summary>
+    /// Reads the application as callers fetch it, from the server's response cache (<c>GET apps/{app}</c>), on the given server only
+    /// (index into <see cref="Servers"/>): each server's cache turns over on its own timer, and a caller may fetch from any of them.
+    /// </summary>
+    public async Task<EurekaCallResult> GetApplicationAsync(int server, EurekaInstanceIdentity instance, CancellationToken cancellationToken)
+    {
+        EurekaServer target = _servers[server];
+        EurekaCallResult result = await SendOnceAsync(EurekaOperation.GetApplication, HttpMethod.Get, target, $"apps/{instance.AppPath}", null,
+            cancellationToken).ConfigureAwait(false);
+        _logger.CallAttempt(EurekaOperation.GetApplication.ToName(), target.Display, result.Outcome, result.Detail);
+        return result;
+    }
+
     public Task<EurekaCallResult> RegisterAsync(EurekaInstanceIdentity instance, EurekaStatus status, EurekaStatus overriddenStatus,
         long lastDirtyTimestamp, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ internal enum EurekaOperation
     StatusOverride,
     Deregister,
     GetInstance,
+    GetApplication,
 }
 
 internal static class EurekaOperationNames
@@ -19,6 +20,7 @@ internal static class EurekaOperationNames
         EurekaOperation.Heartbeat => "heartbeat",
         EurekaOperation.StatusOverride => "status_override",
         EurekaOperation.Deregister => "deregister",
+        EurekaOperation.GetApplication => "get_application",
         _ => "get_instance",
     };
 }

@@ -29,6 +29,9 @@ internal sealed class EurekaClientOptionsValidator : IValidateOptions<EurekaClie
         Range(failures, "requestTimeoutSeconds", options.RequestTimeoutSeconds, 1, 300);
         Range(failures, "retryMaximumIntervalSeconds", options.RetryMaximumIntervalSeconds, 1, 3600);
         Range(failures, "propagationSeconds", options.PropagationSeconds, 0, 3600);
+        Range(failures, "cachedViewPollSeconds", options.CachedViewPollSeconds, 0, 60);
+        Range(failures, "callerFetchIntervalSeconds", options.CallerFetchIntervalSeconds, 0, 3600);
+        Range(failures, "callerLoadBalancerCacheSeconds", options.CallerLoadBalancerCacheSeconds, 0, 3600);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -11,6 +11,7 @@ internal sealed class EurekaMetrics
 
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _callDuration;
+    private readonly Histogram<double> _cachedViewTurnover;
 
     public EurekaMetrics(IMeterFactory meterFactory, EurekaRegistrationState state)
     {
@@ -22,7 +23,11 @@ internal sealed class EurekaMetrics
             "Calls to a Eureka server, tagged with the operation and the outcome (success, not_found, rejected, failed, timed_out).");
         _callDuration = meter.CreateHistogram<double>("graceful_shutdown.eureka.call.duration", "s",
             "How long one call to one Eureka server took, tagged with the operation and the outcome.");
+        _cachedViewTurnover = meter.CreateHistogram<double>("graceful_shutdown.eureka.cached_view.turnover", "s",
+            "How long after the OUT_OF_SERVICE override every server's cached view (GET apps/{app}) showed the instance out of service.");
     }
+
+    public void RecordCachedViewTurnover(double seconds) => _cachedViewTurnover.Record(seconds);
 
     public void RecordCall(EurekaOperation operation, EurekaCallOutcome outcome, double seconds)
     {

@@ -89,4 +89,20 @@ internal static partial class Log
         "Could not tell which port the server listens on (addresses: {Addresses}); registering port {Port}. Set eureka:instance:port.",
         EventName = "EurekaPortUnknown")]
     public static partial void PortUnknown(this ILogger logger, string addresses, int port);
+
+    [LoggerMessage(220, LogLevel.Information,
+        "Eureka's cached view shows {AppName}/{InstanceId} {Status} on {ServerCount} server(s), {TurnoverSeconds:0.###} s after the OUT_OF_SERVICE override: " +
+        "callers that fetch the registry every {FetchSeconds} s and cache it for {CacheSeconds} s will have let go by {LetGoBy:O}, which bounds the traffic wait.",
+        EventName = "EurekaCachedViewOutOfService")]
+    public static partial void CachedViewOutOfService(this ILogger logger, string appName, string instanceId, string status, int serverCount,
+        double turnoverSeconds, int fetchSeconds, int cacheSeconds, DateTimeOffset letGoBy);
+
+    [LoggerMessage(221, LogLevel.Information,
+        "Eureka's cached view did not show {AppName}/{InstanceId} out of service ({Reason}); " +
+        "the wait followed the arrivals and TrafficWait:Maximum.", EventName = "EurekaCachedViewNotSeen")]
+    public static partial void CachedViewNotSeen(this ILogger logger, string appName, string instanceId, string reason);
+
+    [LoggerMessage(222, LogLevel.Warning, "Reading Eureka's cached view failed unexpectedly; the traffic wait follows the arrivals and TrafficWait:Maximum.",
+        EventName = "EurekaCachedViewFailed")]
+    public static partial void CachedViewFailed(this ILogger logger, Exception exception);
 }

@@ -8,7 +8,8 @@ namespace GracefulShutdown.Eureka.Registration;
 /// <summary>
 /// Moves the registration towards what the lifecycle wants, one call per step: STARTING first, UP once
 /// <see cref="IGracefulShutdown.WhenReady"/> completes, the OUT_OF_SERVICE admin override once <see cref="IGracefulShutdown.DrainStarted"/>
-/// fires (heartbeats continue, so the lease is neither lost nor re-registered UP), and the DELETE at stop.
+/// fires (heartbeats continue, so the lease is neither lost nor re-registered UP), and the DELETE at stop. It tells
+/// <see cref="EurekaCachedView"/> when the instance is UP and when the override is confirmed.
 /// </summary>
 /// <remarks>Only one caller at a time (the loop, then the stop), so the state needs no locks.</remarks>
 internal sealed class EurekaReconciler
@@ -21,6 +22,7 @@ internal sealed class EurekaReconciler
     private readonly ILogger _logger;
     private readonly TimeSpan _renewalInterval;
     private readonly TimeSpan _registrationRetryCap;
+    private readonly EurekaCachedView? _cachedView;
 
     // What the server last confirmed.
     private EurekaStatus? _lease;
@@ -34,8 +36,9 @@ internal sealed class EurekaReconciler
     private long _nextHeartbeat;
 
     public EurekaReconciler(EurekaHttpClient client, IGracefulShutdown shutdown, EurekaRegistrationState state, EurekaInstanceIdentity identity,
-        EurekaClientOptions options, TimeProvider time, ILogger logger)
+        EurekaClientOptions options, TimeProvider time, ILogger logger, EurekaCachedView? cachedView = null)
     {
+        _cachedView = cachedView;
         _client = client;
         _shutdown = shutdown;
         _state = state;
@@ -162,6 +165,7 @@ internal sealed class EurekaReconciler
             // The override renews the lease on the server.
             _nextHeartbeat = _time.GetTimestamp() + ToTicks(_renewalInterval);
             _logger.OutOfService(_identity.AppName, _identity.InstanceId, result.Server);
+            _cachedView?.OnOutOfService();
             return _renewalInterval;
         }
 
@@ -232,6 +236,11 @@ internal sealed class EurekaReconciler
             _ => EurekaRegistration.Starting,
         });
         _logger.Registered(status.ToWire(), _identity.AppName, _identity.InstanceId, result.Server);
+        if (status == EurekaStatus.Up)
+        {
+            _cachedView?.OnUp();
+        }
+
         return result;
     }
 

@@ -27,14 +27,22 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string? _disabledReason;
+    private readonly EurekaMetrics _metrics;
+    private readonly IGracefulShutdownRoutes? _routes;
+    private readonly IGracefulShutdownReport? _report;
 
     private EurekaReconciler? _reconciler;
+    private EurekaCachedView? _cachedView;
     private EurekaRegistrationLoop? _loop;
 
     public EurekaRegistrationService(EurekaHttpClient client, IGracefulShutdown shutdown, EurekaRegistrationState state,
         IOptions<EurekaClientOptions> clientOptions, IOptions<EurekaInstanceOptions> instanceOptions, IOptions<GracefulShutdownOptions> shutdownOptions,
-        IHostEnvironment environment, IServiceProvider services, TimeProvider time, ILogger<EurekaRegistrationService> logger)
+        IHostEnvironment environment, IServiceProvider services, TimeProvider time, ILogger<EurekaRegistrationService> logger, EurekaMetrics metrics,
+        IGracefulShutdownRoutes? routes = null, IGracefulShutdownReport? report = null)
     {
+        _metrics = metrics;
+        _routes = routes;
+        _report = report;
         _client = client;
         _shutdown = shutdown;
         _state = state;
@@ -75,7 +83,8 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
             EurekaInstanceIdentity identity = ResolveIdentity();
             _logger.Configured(identity.AppName, identity.InstanceId, identity.HostName, identity.IpAddress, identity.Port,
                 identity.LeaseRenewalIntervalInSeconds, string.Join(", ", _client.Servers));
-            _reconciler = new EurekaReconciler(_client, _shutdown, _state, identity, _clientOptions, _time, _logger);
+            _cachedView = new EurekaCachedView(_client, _shutdown, _routes, _report, _clientOptions, identity, _time, _logger, _metrics);
+            _reconciler = new EurekaReconciler(_client, _shutdown, _state, identity, _clientOptions, _time, _logger, _cachedView);
             _loop = new EurekaRegistrationLoop(_reconciler, _shutdown, _time, _logger);
             _loop.Start();
         }
@@ -94,6 +103,15 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
         }
 
         await _loop.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Over already: it stops when the traffic wait ends, which came before this stop.
+            await _cachedView!.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's stop budget is spent; the read in progress ends at its own timeout.
+        }
 
         // Bounded on its own so that a hanging server cannot eat the stop budget of the services after this one.
         var requestTimeout = TimeSpan.FromSeconds(_clientOptions.RequestTimeoutSeconds);
@@ -117,5 +135,9 @@ internal sealed class EurekaRegistrationService : IHostedLifecycleService, IDisp
         return identity;
     }
 
-    public void Dispose() => _loop?.Dispose();
+    public void Dispose()
+    {
+        _loop?.Dispose();
+        _cachedView?.Dispose();
+    }
 }

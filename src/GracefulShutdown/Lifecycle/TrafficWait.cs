@@ -10,7 +10,9 @@ namespace GracefulShutdown.Lifecycle;
 /// the last request would be unlikely at the arrival rate now (the recent window before the drain and the wait so far), or,
 /// with no request in that present at all, fewer than <c>IdleThreshold</c> requests are expected before <c>Maximum</c>.
 /// With health checkers seen before the drain (docs/health-checkers.md) their evidence decides instead: the wait ends once every
-/// one of them has let go and no request arrived for <c>QuietPeriod</c>. One wait per drain, shared by every trigger.
+/// one of them has let go and no request arrived for <c>QuietPeriod</c>. Once every route an add-on watches (a registry's cached
+/// view, <see cref="IGracefulShutdownRoutes"/>) has reported when its callers let go, that moment bounds the wait, arrivals agreeing.
+/// One wait per drain, shared by every trigger.
 /// </summary>
 internal sealed class TrafficWait : IDisposable
 {
@@ -21,6 +23,7 @@ internal sealed class TrafficWait : IDisposable
     private readonly TimeProvider _time;
     private readonly ShutdownObserver _observer;
     private readonly HealthCheckerLedger _checkers;
+    private readonly TrafficRoutes _routes;
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _ended = new();
     private readonly TaskCompletionSource<TrafficWaitResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,9 +35,10 @@ internal sealed class TrafficWait : IDisposable
     private bool _finished;
 
     public TrafficWait(LifecycleState state, RequestTracker requests, TrafficHistory history, IOptions<GracefulShutdownOptions> options,
-        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers)
+        TimeProvider time, ShutdownObserver observer, HealthCheckerLedger checkers, TrafficRoutes routes)
     {
         _checkers = checkers;
+        _routes = routes;
         _observer = observer;
         _state = state;
         _requests = requests;
@@ -78,6 +82,7 @@ internal sealed class TrafficWait : IDisposable
                 _start = _state.DrainStartedAt;
                 _before = _history.Freeze();
                 _checkersSeen = _checkers.Enabled ? _checkers.Freeze(_start, Nudge) : 0;
+                _routes.OnReported(Nudge);
 
                 // A timer rather than an async loop: each evaluation runs on the timer's callback and re-arms it for the
                 // earliest moment the wait could end; a request arriving meanwhile only moves that moment later.
@@ -123,7 +128,7 @@ internal sealed class TrafficWait : IDisposable
         _ = _ended.CancelAsync();
     }
 
-    /// <summary>A checker probed during the wait: the evidence may have changed, so the timer looks again now.</summary>
+    /// <summary>A checker probed or a route reported during the wait: the evidence may have changed, so the timer looks again now.</summary>
     private void Nudge()
     {
         ITimer? timer;
@@ -147,13 +152,19 @@ internal sealed class TrafficWait : IDisposable
             return null;
         }
 
-        // Checkers seen before the drain decide: every one must have let go, and arrivals must agree. One that has not holds
-        // the wait up to Maximum, whatever the silence says.
+        // Checkers seen before the drain decide: every one must have let go (and every route, once reported), and arrivals must
+        // agree. One that has not holds the wait up to Maximum, whatever the silence says.
         if (_checkersSeen > 0)
         {
-            return elapsed >= evidence.CheckersLetGoAt && evidence.Quiet >= evidence.CheckersQuiet(_options.QuietPeriod)
-                ? TrafficWaitOutcome.CheckersLetGo
+            return elapsed >= evidence.LetGoAt && evidence.Quiet >= evidence.CheckersQuiet(_options.QuietPeriod)
+                ? evidence.RoutesLetGoAt > evidence.CheckersLetGoAt ? TrafficWaitOutcome.RoutesLetGo : TrafficWaitOutcome.CheckersLetGo
                 : null;
+        }
+
+        // The routes add-ons watch bound the wait once their callers have let go, even before Maximum, if arrivals agree.
+        if (evidence.RoutesLetGoAt <= elapsed && evidence.Quiet >= evidence.CheckersQuiet(_options.QuietPeriod))
+        {
+            return TrafficWaitOutcome.RoutesLetGo;
         }
 
         if (evidence.Quiet >= evidence.ConclusiveSilence)
@@ -174,7 +185,7 @@ internal sealed class TrafficWait : IDisposable
         {
             // A probe meanwhile nudges the timer: a threshold reached can only bring the moment forward.
             TimeSpan checkers = Max(_options.Minimum - elapsed,
-                Max(evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet, evidence.CheckersLetGoAt - elapsed));
+                Max(evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet, evidence.LetGoAt - elapsed));
             return Min(Max(checkers, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
         }
 
@@ -185,7 +196,10 @@ internal sealed class TrafficWait : IDisposable
         TimeSpan untilIdle = evidence.MayBeIdle && evidence.UpperRate > 0 && !double.IsPositiveInfinity(evidence.UpperRate)
             ? _options.Maximum - elapsed - TimeSpan.FromSeconds(Math.Min(_options.IdleThreshold / evidence.UpperRate, _options.Maximum.TotalSeconds))
             : TimeSpan.MaxValue;
-        TimeSpan next = Max(_options.Minimum - elapsed, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle)));
+        TimeSpan untilRoutes = evidence.RoutesLetGoAt is TimeSpan routes
+            ? Max(routes - elapsed, evidence.CheckersQuiet(_options.QuietPeriod) - evidence.Quiet)
+            : TimeSpan.MaxValue;
+        TimeSpan next = Max(_options.Minimum - elapsed, Min(untilRoutes, Max(_options.QuietPeriod - evidence.Quiet, Min(untilConclusive, untilIdle))));
         return Min(Max(next, TimeSpan.FromMilliseconds(1)), _options.Maximum - elapsed);
     }
 
@@ -205,8 +219,9 @@ internal sealed class TrafficWait : IDisposable
         double upper = TrafficEvidence.PresentUpperRate(before, duringWait, elapsed.TotalSeconds);
         TimeSpan conclusive = Max(_options.QuietPeriod, TrafficEvidence.ConclusiveSilence(lower, _options.SilenceConfidence));
         TimeSpan checkersLetGoAt = _checkersSeen > 0 ? _checkers.AllLetGoAt() : TimeSpan.Zero;
+        TimeSpan? routesLetGoAt = _routes.AllLetGoAt(start);
         return new Evidence(_time.GetElapsedTime(last, now), conclusive, lower, upper, before.RecentRequests + duringWait, checkersLetGoAt,
-            duringWait > 0 && _time.GetElapsedTime(start, last) > checkersLetGoAt);
+            duringWait > 0 && _time.GetElapsedTime(start, last) > Max(checkersLetGoAt, routesLetGoAt ?? TimeSpan.Zero), routesLetGoAt);
     }
 
     private void Report(TrafficWaitResult result)
@@ -234,10 +249,17 @@ internal sealed class TrafficWait : IDisposable
     /// <param name="UpperRate">The upper bound of the rate now.</param>
     /// <param name="PresentRequests">The requests in the recent window before the drain and during the wait.</param>
     /// <param name="CheckersLetGoAt">When every checker seen before the drain will have let go, from the drain start, if no probe changes it.</param>
-    /// <param name="ArrivedAfterCheckersLetGo">Whether a request arrived after that moment: something the checkers do not speak for routes here.</param>
+    /// <param name="ArrivedAfterCheckersLetGo">
+    /// Whether a request arrived after that moment and after <paramref name="RoutesLetGoAt"/>: something the checkers and routes do
+    /// not speak for routes here.
+    /// </param>
+    /// <param name="RoutesLetGoAt">When the callers of every route an add-on watches will have let go, from the drain start; null until all reported.</param>
     private readonly record struct Evidence(TimeSpan Quiet, TimeSpan ConclusiveSilence, double LowerRate, double UpperRate, long PresentRequests,
-        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo)
+        TimeSpan CheckersLetGoAt, bool ArrivedAfterCheckersLetGo, TimeSpan? RoutesLetGoAt)
     {
+        /// <summary>Gets when every evidence source seen (checkers, and routes once reported) will have let go, from the drain start.</summary>
+        public TimeSpan LetGoAt => RoutesLetGoAt > CheckersLetGoAt ? RoutesLetGoAt.Value : CheckersLetGoAt;
+
         /// <summary>
         /// The silence that makes arrivals agree with the checkers: the quiet period, or — once a request came after every checker
         /// had let go, proof that another path still routes here — the silence the arrival rule finds conclusive.

@@ -26,6 +26,12 @@ internal enum TrafficWaitOutcome
 
     /// <summary>The host has no web server (a Worker Service): nothing routes traffic to it, so intake stops at once.</summary>
     SkippedNoServer,
+
+    /// <summary>
+    /// Every route an add-on watches (a registry's cached view) had let go — after the checkers, if any were seen — and no request
+    /// arrived for the quiet period.
+    /// </summary>
+    RoutesLetGo,
 }
 
 /// <summary>How the traffic wait ended, and the evidence it read: the arrival-rate bounds and the silence they made conclusive.</summary>

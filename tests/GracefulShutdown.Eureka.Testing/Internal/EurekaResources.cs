@@ -16,15 +16,27 @@ internal sealed record EurekaRequest(EurekaRoute Route, IQueryCollection Query, 
 
 /// <summary>
 /// The Jersey resources (<c>ApplicationsResource</c>, <c>ApplicationResource</c>, <c>InstanceResource</c>,
-/// <c>InstancesResource</c>, <c>AbstractVIPResource</c>) over <see cref="EurekaRegistry"/>, without the response cache.
+/// <c>InstancesResource</c>, <c>AbstractVIPResource</c>) over <see cref="EurekaRegistry"/>, with the read-only response cache
+/// when one is given.
 /// </summary>
 internal sealed class EurekaResources(EurekaRegistry registry, TimeProvider timeProvider)
 {
-    public EurekaResponse Execute(EurekaRequest request)
+    /// <summary>Gets the response cache, or <see langword="null"/> when reads reflect the registry at once.</summary>
+    public ResponseCache? Cache { get; private set; }
+
+    /// <summary>Serves registry reads from a read-only response cache from now on; the owner refreshes it on its timer.</summary>
+    public ResponseCache UseResponseCache() => Cache ??= new ResponseCache(ReadUncached);
+
+    public EurekaResponse Execute(EurekaRequest request, bool uncached = false)
     {
         lock (registry.Gate)
         {
             EurekaRoute route = request.Route;
+            if (!uncached && Cache is ResponseCache cache && ResponseCache.Caches(route.Operation) && !route.MethodNotAllowed)
+            {
+                return cache.Get(route, request.WantsJson);
+            }
+
             return route.Operation switch
             {
                 EurekaOperation.Register => Register(request),
@@ -48,6 +60,10 @@ internal sealed class EurekaResources(EurekaRegistry registry, TimeProvider time
             };
         }
     }
+
+    /// <summary>A registry read as the read-write cache would compute it now (regions and other query parameters are ignored).</summary>
+    private EurekaResponse ReadUncached(EurekaRoute route, bool json) =>
+        Execute(new EurekaRequest(route, QueryCollection.Empty, null, null, json, IsReplication: false), uncached: true);
 
     private EurekaResponse Register(EurekaRequest request)
     {

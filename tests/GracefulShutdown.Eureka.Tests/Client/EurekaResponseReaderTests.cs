@@ -146,4 +146,32 @@ public class EurekaResponseReaderTests
 
         Assert.Equal(new EurekaInstanceStatus(EurekaStatus.Starting, EurekaStatus.Unknown), i);
     }
+
+    [Theory]
+    [InlineData("""{"application":{"name":"ORDERS","instance":[{"instanceId":"x","app":"ORDERS","status":"UP"},{"instanceId":"me","app":"ORDERS","status":"OUT_OF_SERVICE"}]}}""", "OUT_OF_SERVICE")]
+    [InlineData("""{"application":{"name":"ORDERS","instance":{"instanceId":"me","app":"ORDERS","status":"down"}}}""", "DOWN")]
+    [InlineData(""" {"application":{"name":"ORDERS","instance":[{"instanceId":"me","hostName":"pod-1","status":"UP"}]}}""", "UP")]
+    [InlineData("""{"application":{"name":"ORDERS","instance":[{"instanceId":"x","app":"ORDERS","status":"UP"}]}}""", null)]
+    [InlineData("""{"application":{"name":"ORDERS","instance":[]}}""", null)]
+    [InlineData("""{"application":{"name":"ORDERS"}}""", null)]
+    public void ReadListing_FindsTheInstanceById_OrSaysItIsNotListed(string json, string? expected)
+    {
+        EurekaReadResult<EurekaListing> read = EurekaResponseReader.ReadListing(Encoding.UTF8.GetBytes(json), "me");
+
+        Assert.True(read.Succeeded, read.Detail);
+        Assert.Equal(expected, read.Value!.Status?.ToWire());
+    }
+
+    [Theory]
+    [InlineData("", "Empty")]
+    [InlineData("<application><name>ORDERS</name></application>", "Xml")]
+    [InlineData("{\"application\":", "MalformedJson")]
+    [InlineData("{\"instance\":{\"instanceId\":\"me\"}}", "UnexpectedShape")]
+    public void ReadListing_NotAnApplication_SaysWhy(string body, string expected)
+    {
+        EurekaReadResult<EurekaListing> read = EurekaResponseReader.ReadListing(Encoding.UTF8.GetBytes(body), "me");
+
+        Assert.Equal(expected, read.Error.ToString());
+        Assert.NotNull(read.Detail);
+    }
 }
