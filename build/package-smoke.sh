@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Packaging smoke test: pack both libraries into the repo-local feed and check what a user of the public gallery gets
+# Packaging smoke test: pack the libraries into the repo-local feed and check what a user of the public gallery gets
 # (README with absolute links, license, icon, XML docs, symbols package, no test-only types), then build a consumer that
 # references them as NuGet PackageReferences (as users get them), start it, probe its readiness, and stop it with SIGTERM; then
 # run a user's xunit test project (build/package-smoke/UserTests) that proves, with GracefulShutdown.Testing from the feed, a
-# rolling update of the consumer's own app: plain loses requests, the library none; both reports are printed.
+# rolling update of the consumer's own app: plain loses requests, the library none; both reports are printed. The same consumer
+# as a Worker Service with a GracefulShutdown.RabbitMQ consumer (no broker needed): bad options fail its start naming key and
+# value; with the broker down it is live, not ready, and exits 0 after SIGTERM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,7 +17,7 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work";
 trap cleanup EXIT
 fail() { echo "package smoke: $*" >&2; exit 1; }
 
-packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc GracefulShutdown.Testing)
+packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc GracefulShutdown.RabbitMQ GracefulShutdown.Testing)
 for id in "${packages[@]}"; do
   dotnet pack "src/$id/$id.csproj" -c Release -o build/feed -p:Version="$version" --nologo -v q
 done
@@ -85,5 +87,38 @@ dotnet test build/package-smoke/UserTests/UserTests.csproj -c Release --no-build
   --logger "console;verbosity=detailed" > "$work/usertests" 2>&1 || { cat "$work/usertests"; fail "the user's rollout tests failed"; }
 sed -n '/^  Passed \|^  Failed \|^    Standard Output Messages:/,/^$/p; /^Passed!\|^Failed!\|^Total tests/p' "$work/usertests"
 
+# GracefulShutdown.RabbitMQ from the package, in a Worker Service. Bad options: start-up fails, naming key and value.
+code=0
+dotnet "$work/out/PackageConsumer.dll" --worker --GracefulShutdown:RabbitMQ:orders:Url=http://127.0.0.1/ \
+  --GracefulShutdown:RabbitMQ:orders:Queue=orders --GracefulShutdown:RabbitMQ:orders:Prefetch=0 > "$work/worker-bad" 2>&1 || code=$?
+[ "$code" != 0 ] || { cat "$work/worker-bad"; fail "the worker started with bad RabbitMQ options"; }
+for message in 'GracefulShutdown:RabbitMQ:orders:Url (http://127.0.0.1/) must be an absolute amqp:// or amqps:// URL.' \
+  'GracefulShutdown:RabbitMQ:orders:Prefetch (0) must be from 1 to 65535.'; do
+  grep -qF "$message" "$work/worker-bad" || { cat "$work/worker-bad"; fail "no validation message: $message"; }
+done
+
+# The broker down (a loopback port nothing listens on): live, not ready, retrying (event 451); SIGTERM: exit code 0.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+management="$(free_port)"
+down="amqp://guest:guest@127.0.0.1:$(free_port)/"
+dotnet "$work/out/PackageConsumer.dll" --worker --GracefulShutdown:RabbitMQ:orders:Url="$down" \
+  --GracefulShutdown:RabbitMQ:orders:Queue=orders --GracefulShutdown:ManagementPort="$management" > "$work/worker" 2>&1 &
+pid=$!
+live=""
+for _ in $(seq 1 100); do
+  live="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$management/health/live" || true)"
+  [ "$live" = "200" ] && grep -q 'GracefulShutdown.RabbitMQ\[451\]' "$work/worker" && break
+  sleep 0.1
+done
+[ "$live" = "200" ] || { cat "$work/worker"; fail "the worker's liveness answered '$live'"; }
+grep -q 'GracefulShutdown.RabbitMQ\[451\]' "$work/worker" || { cat "$work/worker"; fail "no broker-unreachable event (451)"; }
+worker_ready="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$management/health/ready" || true)"
+[ "$worker_ready" = "503" ] || { cat "$work/worker"; fail "the worker's readiness answered '$worker_ready' with the broker down"; }
+kill -TERM "$pid"
+code=0; wait "$pid" || code=$?
+pid=""
+[ "$code" = "0" ] || { cat "$work/worker"; fail "the worker's exit code was $code after SIGTERM"; }
+
 echo "package smoke: ${packages[*]} $version from build/feed: README, LICENSE, icon, XML docs, symbols, no test-only types;" \
-  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM; the user's rollout tests of its own app: plain loses requests, library none"
+  "readiness 200 at $url/health/ready, exit code 0 after SIGTERM; the user's rollout tests of its own app: plain loses requests, library none;" \
+  "RabbitMQ worker: bad options fail its start, broker down: live 200, ready $worker_ready, exit code 0 after SIGTERM"

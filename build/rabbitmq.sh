@@ -6,11 +6,14 @@
 #   build/rabbitmq.sh stop    stops the node (and only it)
 #   build/rabbitmq.sh url     prints the AMQP URL the tests read from GRACEFULSHUTDOWN_RABBITMQ_URL
 #
-# Settings (environment): GS_RABBITMQ_PORT (AMQP, default 5673), GS_RABBITMQ_DIR (default /tmp/gracefulshutdown-rabbitmq).
+# Settings (environment): GS_RABBITMQ_PORT (AMQP, default 5673; Erlang distribution on the port + 20000), GS_RABBITMQ_DIR
+# (default /tmp/gracefulshutdown-rabbitmq, or /tmp/gracefulshutdown-rabbitmq-PORT on another port). The node is named after
+# the port, so brokers on different ports (two checkouts, two runs) neither collide nor stop each other.
 set -euo pipefail
 port="${GS_RABBITMQ_PORT:-5673}"
-dir="${GS_RABBITMQ_DIR:-/tmp/gracefulshutdown-rabbitmq}"
-node="gracefulshutdown-test@localhost"
+if [ "$port" = 5673 ]; then suffix=""; else suffix="-$port"; fi
+dir="${GS_RABBITMQ_DIR:-/tmp/gracefulshutdown-rabbitmq$suffix}"
+node="gracefulshutdown-test$suffix@localhost"
 bin=/usr/lib/rabbitmq/bin
 
 as_rabbitmq() {

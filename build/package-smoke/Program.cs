@@ -28,6 +28,21 @@ if (args is ["--check-types", .. var assemblies])
     return found == 0 ? 0 : 1;
 }
 
+// "PackageConsumer --worker [configuration…]": a Worker Service (no web server of its own) with a RabbitMQ consumer, as a user of
+// GracefulShutdown.RabbitMQ writes it; the smoke runs it with bad options (start-up fails naming key and value) and with a broker
+// that is down (not ready, live, exit code 0 after SIGTERM).
+if (args is ["--worker", .. var workerArgs])
+{
+    HostApplicationBuilder worker = Host.CreateApplicationBuilder(workerArgs);
+    worker.Services.AddGracefulShutdown().AddRabbitMQConsumer("orders", static (_, delivery, _) =>
+    {
+        Console.WriteLine($"received {delivery.Body.Length} bytes");
+        return Task.CompletedTask;
+    });
+    await worker.Build().RunAsync();
+    return 0;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration.GetValue("Consumer:UseLibrary", true))
 {

@@ -12,11 +12,15 @@ using RabbitMQ.Client.Events;
 // build/worker-rollout: a rolling replacement of worker replicas (maxSurge 1, maxUnavailable 0: start the new one, wait until it
 // is ready, SIGTERM the old one, as kubelet would) while a publisher sends messages with unique ids at a fixed rate. Then every
 // id must be in the result queue exactly once. Usage:
-//   WorkerRollout [--short] [--replicas 2] [--messages 400] [--rate 40] [--mode both|library|plain] [--url amqp://…]
-// --short (CI): 2 replicas, 400 messages at 40/s, both modes; exits 1 if the library row loses or duplicates an id, answers
+//   WorkerRollout [--short] [--replicas 2] [--messages 400] [--rate 40] [--mode all|library|plain|plain-manual|plain-auto…,…]
+//                 [--url amqp://…]
+// Modes: library (Sample:UseLibrary=true); plain-manual and plain-auto (Sample:UseLibrary=false, Sample:PlainAck=manual|auto:
+// the plain BackgroundService consumer with the two acknowledgement patterns of the RabbitMQ tutorials); a mode ending in
+// "+own" publishes results on a connection of its own (Worker:ResultConnection=own), otherwise on the consumer's channel.
+// plain is both plain modes; all (the default) is library, plain-manual, plain-auto, library+own, plain-manual+own. --short (CI): 2 replicas, 400 messages at 40/s, every mode; exits 1 if the library row loses or duplicates an id, answers
 // readiness 503 later than 0.5 s after SIGTERM, or exits non-zero or later than 5 s after it.
 int replicas = 2, messages = 400, rate = 40;
-string mode = "both";
+string mode = "all";
 string url = Environment.GetEnvironmentVariable("GRACEFULSHUTDOWN_RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5673/";
 for (int i = 0; i < args.Length; i++)
 {
@@ -34,37 +38,79 @@ for (int i = 0; i < args.Length; i++)
 
 string sampleDll = typeof(Replica).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SampleDll").Value!;
 var rows = new List<Row>();
-foreach (bool useLibrary in mode switch { "library" => [true], "plain" => [false], _ => new[] { true, false } })
+var consumers = new List<Consumer>();
+foreach (string m in mode.Split(','))
 {
-    rows.Add(await Rollout.RunAsync(new Uri(url), sampleDll, useLibrary, replicas, messages, rate));
+    consumers.AddRange(m switch
+    {
+        "all" or "both" => [Consumer.Library, Consumer.PlainManual, Consumer.PlainAuto, Consumer.LibraryOwn, Consumer.PlainManualOwn],
+        "library" => [Consumer.Library],
+        "plain" => [Consumer.PlainManual, Consumer.PlainAuto],
+        "plain-manual" => [Consumer.PlainManual],
+        "plain-auto" => [Consumer.PlainAuto],
+        "library+own" => [Consumer.LibraryOwn],
+        "plain-manual+own" => [Consumer.PlainManualOwn],
+        "plain-auto+own" => [Consumer.PlainAutoOwn],
+        _ => throw new ArgumentException($"unknown mode {m}"),
+    });
+}
+
+const string Header = "| consumer | replicas | messages | in result queue | lost | processed twice | readiness 503 after SIGTERM (max) | exit after SIGTERM (max) | exit codes |";
+foreach (Consumer consumer in consumers.Distinct())
+{
+    Row row = await Rollout.RunAsync(new Uri(url), sampleDll, consumer, replicas, messages, rate);
+    rows.Add(row);
+
+    // Each row as soon as it is measured: a later mode that fails does not take it along.
+    Console.WriteLine($"  {row}");
 }
 
 Console.WriteLine();
-Console.WriteLine("| consumer | replicas | messages | in result queue | lost | processed twice | readiness 503 after SIGTERM (max) | exit after SIGTERM (max) | exit codes |");
+Console.WriteLine(Header);
 Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 foreach (Row row in rows)
 {
     Console.WriteLine(row);
 }
 
-Row? library = rows.FirstOrDefault(r => r.Library);
-bool ok = library is null || (library.Lost == 0 && library.Duplicates == 0 && library.MaxUnready < TimeSpan.FromSeconds(0.5) &&
-    library.MaxExit < TimeSpan.FromSeconds(5) && library.ExitCodes.All(c => c == 0));
+bool ok = rows.Where(r => r.Consumer is Consumer.Library or Consumer.LibraryOwn).All(library => library.Lost == 0 &&
+    library.Duplicates == 0 && library.MaxUnready < TimeSpan.FromSeconds(0.5) && library.MaxExit < TimeSpan.FromSeconds(5) &&
+    library.ExitCodes.All(c => c == 0));
 Console.WriteLine(ok ? "worker rollout: library OK" : "worker rollout: library FAILED");
 return ok ? 0 : 1;
 
-internal sealed record Row(bool Library, int Replicas, int Messages, int Received, int Lost, int Duplicates, TimeSpan MaxUnready,
+internal enum Consumer
+{
+    Library,
+    PlainManual,
+    PlainAuto,
+    LibraryOwn,
+    PlainManualOwn,
+    PlainAutoOwn,
+}
+
+internal sealed record Row(Consumer Consumer, int Replicas, int Messages, int Received, int Lost, int Duplicates, TimeSpan MaxUnready,
     TimeSpan MaxExit, IReadOnlyList<int> ExitCodes)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"| {(Library ? "library" : "plain")} | {Replicas} | {Messages} | {Received} | {Lost} | {Duplicates} | {MaxUnready.TotalSeconds:0.000} s | {MaxExit.TotalSeconds:0.000} s | {string.Join(' ', ExitCodes)} |");
+        $"| {Rollout.Label(Consumer)} | {Replicas} | {Messages} | {Received} | {Lost} | {Duplicates} | {MaxUnready.TotalSeconds:0.000} s | {MaxExit.TotalSeconds:0.000} s | {string.Join(' ', ExitCodes)} |");
 }
 
 internal static class Rollout
 {
-    public static async Task<Row> RunAsync(Uri url, string sampleDll, bool useLibrary, int replicaCount, int messages, int rate)
+    public static string Label(Consumer consumer) => consumer switch
     {
-        string queue = $"rollout-{(useLibrary ? "library" : "plain")}-{Guid.NewGuid().ToString("N")[..8]}";
+        Consumer.Library => "library",
+        Consumer.PlainManual => "plain, manual ack",
+        Consumer.PlainAuto => "plain, autoAck",
+        Consumer.LibraryOwn => "library, results on own connection",
+        Consumer.PlainManualOwn => "plain, manual ack, results on own connection",
+        _ => "plain, autoAck, results on own connection",
+    };
+
+    public static async Task<Row> RunAsync(Uri url, string sampleDll, Consumer consumer, int replicaCount, int messages, int rate)
+    {
+        string queue = $"rollout-{consumer.ToString().ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..8]}";
         string results = queue + ".done";
         var factory = new ConnectionFactory { Uri = url };
         await using IConnection connection = await factory.CreateConnectionAsync();
@@ -76,22 +122,22 @@ internal static class Rollout
         }
 
         var seen = new ConcurrentDictionary<string, int>();
-        var consumer = new AsyncEventingBasicConsumer(resultChannel);
-        consumer.ReceivedAsync += (_, d) =>
+        var collector = new AsyncEventingBasicConsumer(resultChannel);
+        collector.ReceivedAsync += (_, d) =>
         {
             seen.AddOrUpdate(Encoding.UTF8.GetString(d.Body.Span), 1, static (_, n) => n + 1);
             return Task.CompletedTask;
         };
-        string resultTag = await resultChannel.BasicConsumeAsync(results, autoAck: true, consumer);
+        string resultTag = await resultChannel.BasicConsumeAsync(results, autoAck: true, collector);
 
-        Console.WriteLine($"{(useLibrary ? "library" : "plain")}: {replicaCount} replicas, {messages} messages at {rate}/s on {queue}");
+        Console.WriteLine($"{Label(consumer)}: {replicaCount} replicas, {messages} messages at {rate}/s on {queue}");
         var running = new List<Replica>();
         var terminations = new ConcurrentBag<Termination>();
         try
         {
             for (int i = 0; i < replicaCount; i++)
             {
-                running.Add(await Replica.StartAsync(sampleDll, url, queue, results, useLibrary));
+                running.Add(await Replica.StartAsync(sampleDll, url, queue, results, consumer));
             }
 
             Task publishing = PublishAsync(channel, queue, messages, rate);
@@ -102,7 +148,7 @@ internal static class Rollout
                 foreach (Replica old in running.ToArray())
                 {
                     await Task.Delay(spacing);
-                    Replica fresh = await Replica.StartAsync(sampleDll, url, queue, results, useLibrary);
+                    Replica fresh = await Replica.StartAsync(sampleDll, url, queue, results, consumer);
                     lock (running)
                     {
                         running.Add(fresh);
@@ -157,7 +203,7 @@ internal static class Rollout
         }
 
         Termination[] done = [.. terminations];
-        return new Row(useLibrary, replicaCount, messages, seen.Count, messages - seen.Count(p => p.Key.StartsWith("id-", StringComparison.Ordinal)),
+        return new Row(consumer, replicaCount, messages, seen.Count, messages - seen.Count(p => p.Key.StartsWith("id-", StringComparison.Ordinal)),
             seen.Values.Sum(n => n - 1), done.Max(t => t.Unready), done.Max(t => t.Exit), [.. done.Select(t => t.ExitCode)]);
     }
 
@@ -193,12 +239,14 @@ internal sealed partial class Replica
         _port = port;
     }
 
-    public static async Task<Replica> StartAsync(string sampleDll, Uri url, string queue, string results, bool useLibrary)
+    public static async Task<Replica> StartAsync(string sampleDll, Uri url, string queue, string results, Consumer consumer)
     {
         int port = FreePort();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in (string[])[sampleDll, $"--RabbitMQ:Url={url}", $"--Worker:Queue={queue}", $"--Worker:ResultQueue={results}",
-            $"--GracefulShutdown:ManagementPort={port}", $"--Sample:UseLibrary={useLibrary}", "--Logging:LogLevel:Default=Warning"])
+            $"--GracefulShutdown:ManagementPort={port}", $"--Sample:UseLibrary={consumer is Consumer.Library or Consumer.LibraryOwn}",
+            $"--Sample:PlainAck={(consumer is Consumer.PlainAuto or Consumer.PlainAutoOwn ? "auto" : "manual")}",
+            $"--Worker:ResultConnection={(consumer >= Consumer.LibraryOwn ? "own" : "consumer")}", "--Logging:LogLevel:Default=Warning"])
         {
             start.ArgumentList.Add(a);
         }

@@ -18,6 +18,6 @@ if [[ "${ROLLOUT_SKIP_BUILD:-}" != 1 ]]; then
   timeout 300 dotnet build "$here/WorkerRollout.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 fi
 
-limit=1800
-for a in "$@"; do [[ $a == --short ]] && limit=180; done
+limit=3600
+for a in "$@"; do [[ $a == --short ]] && limit=600; done
 timeout --signal=INT --kill-after=15 "${ROLLOUT_TIMEOUT:-$limit}" dotnet "$here/bin/Release/net10.0/WorkerRollout.dll" "$@"

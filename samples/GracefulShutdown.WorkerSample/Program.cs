@@ -4,16 +4,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // A Worker Service (no web server of the app's own) consuming Worker:Queue and publishing each body to Worker:ResultQueue.
-// Sample:UseLibrary=true (default): GracefulShutdown with its RabbitMQ consumer; false: the plain BackgroundService baseline.
+// Sample:UseLibrary=true (default): GracefulShutdown with its RabbitMQ consumer; false: the plain BackgroundService baseline,
+// acking as Sample:PlainAck says (manual, the default, or auto).
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 var settings = WorkerSettings.From(builder.Configuration);
 builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton<ResultPublisher>();
 
 if (builder.Configuration.GetValue("Sample:UseLibrary", true))
 {
     builder.Services.AddGracefulShutdown().AddRabbitMQConsumer("orders",
-        (_, delivery, cancellationToken) =>
-            OrderProcessing.ProcessAsync(delivery.Channel, settings, delivery.Body, delivery.Properties, cancellationToken),
+        (services, delivery, cancellationToken) => OrderProcessing.ProcessAsync(delivery.Channel,
+            services.GetRequiredService<ResultPublisher>(), settings, delivery.Body, delivery.Properties, cancellationToken),
         options =>
         {
             options.Url = settings.Url;

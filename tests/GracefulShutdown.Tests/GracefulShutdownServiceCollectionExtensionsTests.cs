@@ -170,6 +170,27 @@ public sealed class GracefulShutdownServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void AddGracefulShutdown_AnAddOnsNamedSubsections_AreLeftToTheAddOn_WhileAMisspeltNameFails()
+    {
+        // An add-on with one section per name (GracefulShutdown.RabbitMQ: GracefulShutdown:RabbitMQ:<consumer>).
+        static void AddOn(IServiceCollection services) =>
+            services.AddOptions<AddOnOptions>("orders").BindStrictly(GracefulShutdownOptions.SectionName + ":AddOn:orders");
+
+        using ServiceProvider accepted = Build(services => AddOn(services.AddGracefulShutdown().Services), new()
+        {
+            ["GracefulShutdown:AddOn:orders:Setting"] = "on",
+            ["GracefulShutdown:DrainTimeout"] = "00:00:07",
+        });
+        Assert.Equal(TimeSpan.FromSeconds(7), accepted.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value.DrainTimeout);
+        Assert.Equal("on", accepted.GetRequiredService<IOptionsMonitor<AddOnOptions>>().Get("orders").Setting);
+
+        using ServiceProvider misspelt = Build(services => AddOn(services.AddGracefulShutdown().Services), new() { ["GracefulShutdown:AddOn:order:Setting"] = "on" });
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(
+            () => misspelt.GetRequiredService<IOptions<GracefulShutdownOptions>>().Value);
+        Assert.Contains("GracefulShutdown:AddOn:order (a section); GracefulShutdown:AddOn has orders", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AddGracefulShutdown_AnAddOnsSection_WithoutTheAddOn_FailsRatherThanBeingIgnored()
     {
         using ServiceProvider provider = Build(services => services.AddGracefulShutdown(), new() { ["GracefulShutdown:Grpc:ReadinessService"] = "ready" });

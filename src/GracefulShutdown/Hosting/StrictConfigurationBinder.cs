@@ -7,7 +7,8 @@ namespace GracefulShutdown.Hosting;
 
 /// <summary>
 /// Binds a configuration section onto options and fails on a key the options do not have: a misspelt setting must not silently
-/// fall back to its default. Subsections that another binding claims (an add-on's <c>GracefulShutdown:Grpc</c>) are left to it.
+/// fall back to its default. Subsections that another binding claims (an add-on's <c>GracefulShutdown:Grpc</c>, or
+/// <c>GracefulShutdown:RabbitMQ:orders</c> inside <c>GracefulShutdown:RabbitMQ</c>) are left to it.
 /// </summary>
 internal static class StrictConfigurationBinder
 {
@@ -38,11 +39,15 @@ internal static class StrictConfigurationBinder
             }
 
             PropertyInfo? setting = settings.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (setting is null && HoldsClaims(child, claimed))
+            {
+                FindUnclaimedKeys(child, claimed, unknown);
+                continue;
+            }
+
             if (setting is null)
             {
-                string value = child.Value is null ? "a section"
-                    : LooksSecret(child.Key) ? "value not shown" : string.Create(CultureInfo.InvariantCulture, $"'{child.Value}'");
-                unknown.Add($"{child.Path} ({value}); {type.Name} has {string.Join(", ", settings.Select(static p => p.Name))}");
+                unknown.Add($"{child.Path} ({Describe(child)}); {type.Name} has {string.Join(", ", settings.Select(static p => p.Name))}");
                 continue;
             }
 
@@ -53,6 +58,36 @@ internal static class StrictConfigurationBinder
             }
         }
     }
+
+    // A section that is no setting but holds claimed sections (GracefulShutdown:RabbitMQ holds each consumer's
+    // GracefulShutdown:RabbitMQ:<name>): only those may be in it, so a misspelt name still fails.
+    private static void FindUnclaimedKeys(IConfigurationSection section, string[] claimed, List<string> unknown)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (claimed.Contains(child.Path, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (HoldsClaims(child, claimed))
+            {
+                FindUnclaimedKeys(child, claimed, unknown);
+                continue;
+            }
+
+            string prefix = section.Path + ConfigurationPath.KeyDelimiter;
+            IEnumerable<string> names = claimed.Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(c => c[prefix.Length..].Split(ConfigurationPath.KeyDelimiter)[0]).Distinct(StringComparer.OrdinalIgnoreCase);
+            unknown.Add($"{child.Path} ({Describe(child)}); {section.Path} has {string.Join(", ", names)}");
+        }
+    }
+
+    private static bool HoldsClaims(IConfigurationSection section, string[] claimed) =>
+        claimed.Any(c => c.StartsWith(section.Path + ConfigurationPath.KeyDelimiter, StringComparison.OrdinalIgnoreCase));
+
+    private static string Describe(IConfigurationSection child) => child.Value is null ? "a section"
+        : LooksSecret(child.Key) ? "value not shown" : string.Create(CultureInfo.InvariantCulture, $"'{child.Value}'");
 
     // Arrays, lists and dictionaries take whatever keys they are given.
     private static bool IsCollection(Type type) => type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type);
