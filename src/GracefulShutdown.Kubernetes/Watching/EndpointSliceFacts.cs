@@ -35,6 +35,7 @@ internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, I
     private readonly Dictionary<string, V1EndpointSlice> _slices = new(StringComparer.Ordinal);
     private IDisposable? _hold;
     private bool _publishedNotReady;
+    private bool _seenReady;
 
     public EndpointSliceFacts(string podName, ITerminationFacts facts, IGracefulShutdownReport report, IGracefulShutdown shutdown,
         KubernetesOptions options, TimeProvider time, KubernetesMetrics metrics, ILogger<EndpointSliceFacts> logger)
@@ -184,7 +185,14 @@ internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, I
     {
         bool ready = IsReady(mine);
         bool terminating = mine.Conditions?.Terminating ?? false;
-        if ((ready && !terminating) || _publishedNotReady)
+        if (ready && !terminating)
+        {
+            _seenReady = true;
+            return;
+        }
+
+        // A new pod's endpoint is listed not ready until its readiness first passes: that is start-up, not the change to report.
+        if (_publishedNotReady || (!terminating && !_seenReady))
         {
             return;
         }
