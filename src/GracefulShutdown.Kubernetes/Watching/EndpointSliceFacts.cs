@@ -13,8 +13,10 @@ namespace GracefulShutdown.Kubernetes.Watching;
 /// ready endpoint, kube-proxy falls back to serving terminating endpoints (KEP-1669): readiness is held
 /// (<see cref="ITerminationFacts.HoldReadiness"/>) so this pod stays one of them; it is released as soon as another endpoint
 /// of every such Service is ready, or when the API fails (the facts are not fresh any more).</item>
-/// <item><b>t0.</b> The first time a slice shows this pod's endpoint not ready (deleted pods turn <c>ready=false</c>,
-/// <c>terminating=true</c> at once), a report step says so: what each balancer did after it can be read against it.</item>
+/// <item><b>t0.</b> The first time a slice shows this pod's endpoint terminating, or not ready after it had been ready
+/// (deleted pods turn <c>ready=false</c>, <c>terminating=true</c> at once; a new pod's endpoint is not ready until its
+/// readiness first passes, which is not counted), a report step says so: what each balancer did after it can be read
+/// against it.</item>
 /// </list>
 /// </summary>
 internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, IDisposable
