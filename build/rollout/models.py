@@ -12,6 +12,12 @@ VARIANTS = {
             prestop=None, readiness_delay=True),
     6: dict(name="library-prestop-http-ready-kept", title="6. Library, preStop httpGet, ReadinessFailureDelay {delay}", library=True,
             prestop="http", readiness_delay=True),
+    # The Kubernetes add-on (GracefulShutdown.Kubernetes, default settings) against the API stand-in, which the harness keeps
+    # as the control plane would (control_plane.py): a Pod per replica, the Service's EndpointSlice.
+    7: dict(name="library-sigterm-k8s", title="7. Library, SIGTERM only, Kubernetes add-on", library=True, prestop=None,
+            kubernetes=True),
+    8: dict(name="library-prestop-http-k8s", title="8. Library, preStop httpGet, Kubernetes add-on", library=True,
+            prestop="http", kubernetes=True),
 }
 READINESS_DELAY_ENV = "GracefulShutdown__Endpoints__ReadinessFailureDelay"
 
@@ -38,7 +44,7 @@ MODELS = {
                     "(TerminationGracePeriod and the harness's grace period 75 s); {rounds} round(s); goal: 100 % and every "
                     "library replica gone within {goal:g} s",
 }
-DEFAULT_VARIANTS = {"rollout": "1,2,3,4", "sparse": "1,2,3,4", "busy": "1,2,3,4", "load1000": "1,2,3,4", "fallback": "1,2,3,4,5,6",
+DEFAULT_VARIANTS = {"rollout": "1,2,3,4", "sparse": "1,2,3,4", "busy": "1,2,3,4", "load1000": "1,2,3,4", "fallback": "1,2,3,4,5,6,7,8",
                     "checked-sparse": "1,2,3,4", "checked-slow": "1,2,3,4"}
 # Library replicas of the checked-* models must be gone within this many seconds of their termination's start (GOAL NOT MET).
 CHECKED_GOALS = {"checked-sparse": 7.0, "checked-slow": 12.0}

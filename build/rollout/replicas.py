@@ -15,7 +15,7 @@ class NotSupported(Exception):
 
 
 class Replica:
-    def __init__(self, name, port, variant, args, outdir, label):
+    def __init__(self, name, port, variant, args, outdir, label, control_plane=None):
         self.name = name
         self.port = port
         self.variant = variant
@@ -28,6 +28,11 @@ class Replica:
         env = dict(os.environ, DOTNET_NOLOGO="1", ASPNETCORE_ENVIRONMENT="Production")
         if variant.get("readiness_delay"):
             env[READINESS_DELAY_ENV] = args.readiness_delay
+        # Variants with the Kubernetes add-on: the pod exists (not ready) before its container starts.
+        self.control_plane = control_plane
+        if control_plane is not None:
+            env.update(control_plane.env(self))
+            control_plane.started(self)
         self.started = time.time()
         self.proc = spawn(argv, self.logfile, env)
         self.ready_at = None
@@ -84,6 +89,9 @@ def terminate(replica, haproxy, args, rnd):
     t0 = time.time()
     rec = dict(replica=replica.name, port=replica.port, round=rnd, term_start=t0)
     replica.result = rec
+    if replica.control_plane is not None:
+        # The API's deletion: deletionTimestamp set, the endpoint turns ready=false, serving=true, terminating=true.
+        replica.control_plane.terminating(replica, t0)
 
     def remove_endpoint():
         time.sleep(args.lag)
@@ -142,6 +150,8 @@ def terminate(replica, haproxy, args, rnd):
         rec["killed"] = True
     rec["exit_after_s"] = round(time.time() - t0, 3)
     rec["exit_code"] = replica.proc.returncode
+    if replica.control_plane is not None:
+        replica.control_plane.gone(replica)
     if remover is not None:
         remover.join()
     else:

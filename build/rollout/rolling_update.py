@@ -5,6 +5,7 @@ import threading
 import time
 
 from balancer import HAProxy, v_check_path
+from control_plane import ControlPlane
 from harness import in_thread, log, set_log_prefix
 from loadgen import PacedLoad, read_wrk, start_wrk, stop_wrk
 from models import VARIANTS, variant_title
@@ -48,10 +49,11 @@ def run_variant(vid, args, ports, outdir):
 
 def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
     serial = [0]
+    control_plane = ControlPlane(label, args.grace) if v.get("kubernetes") else None
 
     def new_replica():
         serial[0] += 1
-        r = Replica(f"r{serial[0]}", ports.take(), v, args, outdir, label)
+        r = Replica(f"r{serial[0]}", ports.take(), v, args, outdir, label, control_plane)
         mine.append(r.proc)
         return r
 
@@ -59,6 +61,10 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
         haproxy.add(r.name, r.port)
         if not haproxy.wait_up(r.name):
             raise RuntimeError(f"haproxy never saw {r.name} up")
+        if control_plane is not None:
+            # Its readiness answered 200 (the harness's probe, as kubelet's): the EndpointSlice controller marks the
+            # endpoint ready, which is when kube-proxy starts routing to it (here: HAProxy has it up).
+            control_plane.ready(r)
 
     live = []
     for _ in range(args.replicas):
@@ -164,8 +170,9 @@ def _run_variant(vid, v, args, ports, outdir, label, haproxy, mine, loads):
     if getattr(args, "model", "rollout") != "rollout":
         result.update(model=args.model, title=variant_title(v, args), description=args.description,
                       lag_s=None if fallback or getattr(args, "removal", "lag") == "checks" else args.lag,
-                      # The fallback model's library rows without ReadinessFailureDelay show the loss the option removes.
-                      expect_loss=fallback and not v.get("readiness_delay"))
+                      # The fallback model's library rows without ReadinessFailureDelay or the Kubernetes add-on show the
+                      # loss those remove.
+                      expect_loss=fallback and not (v.get("readiness_delay") or v.get("kubernetes")))
     else:
         result["model"] = "rollout"
     return result

@@ -27,16 +27,18 @@ import sys
 import report
 from harness import DEFAULT_DLL, REPO, T0, Ports, kill_all, log, spawn  # noqa: F401  (also used by longlived.py)
 from balancer import HAProxy, v_check_path  # noqa: F401  (used by longlived.py)
-from models import DEFAULT_VARIANTS, MODELS, model_args
+from control_plane import ensure_server
+from models import DEFAULT_VARIANTS, MODELS, VARIANTS, model_args
 from replicas import Replica, stop_all, terminate  # noqa: F401  (used by longlived.py)
 from report import fmt_ratio, fmt_terms, machine  # noqa: F401  (machine: used by longlived.py)
 from rolling_update import run_model, run_variant
 
 # The harness is split by concern into the modules next to this file, imported without a package:
 #   harness.py         log, child processes (killed with the harness), ports, HTTP GET
-#   models.py          the variants 1-6 and the models (rollout, sparse, busy, load1000, fallback)
+#   models.py          the variants 1-8 and the models (rollout, sparse, busy, load1000, fallback)
 #   balancer.py        HAProxy as the Service: config and runtime API
 #   replicas.py        replicas of the sample: start, readiness, Kubernetes-style termination
+#   control_plane.py   variants 7 and 8: Pods and the EndpointSlice in the Kubernetes API stand-in, kept as the control plane would
 #   loadgen.py         wrk and the paced callers
 #   rolling_update.py  one variant's rolling update; a model's variants in sequence or side by side
 #   report.py          summaries, markdown, JSON, the verdict lines
@@ -66,8 +68,9 @@ def main():
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--lags", default="1,5", help="propagation lags L in seconds, comma-separated")
     ap.add_argument("--variants", default=None,
-                    help="comma-separated variant numbers for every model (default: 1,2,3,4; fallback 1-6). 5 and 6 pass "
-                         "GracefulShutdown__Endpoints__ReadinessFailureDelay (--readiness-delay)")
+                    help="comma-separated variant numbers for every model (default: 1,2,3,4; fallback 1-8). 5 and 6 pass "
+                         "GracefulShutdown__Endpoints__ReadinessFailureDelay (--readiness-delay); 7 and 8 run the Kubernetes "
+                         "add-on against the API stand-in (build/k8s-standin-server), which the harness keeps as the control plane")
     ap.add_argument("--grace", type=float, default=30, help="terminationGracePeriodSeconds")
     ap.add_argument("--prestop-sleep", type=float, default=15)
     ap.add_argument("--health-checks", default="on,off",
@@ -129,6 +132,8 @@ def main():
             if args.short and model == "rollout":
                 default = "1,3,4"  # the 15 s sleep's 25 s buy nothing in CI; the sparse model runs it side by side
             vids = [int(x) for x in (args.variants or default).split(",")]
+            if any(VARIANTS[vid].get("kubernetes") for vid in vids):
+                ensure_server(args.out)  # the Kubernetes API stand-in for variants 7 and 8, from the main thread
             if model != "rollout":
                 margs = model_args(args, model)
                 log(f"=== model {model}: {margs.description}")

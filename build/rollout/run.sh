@@ -17,6 +17,10 @@ fi
 
 if [[ "${ROLLOUT_SKIP_BUILD:-}" != 1 ]]; then
   timeout 300 dotnet build "$repo/samples/GracefulShutdown.Sample" -c Release -nologo -v q -clp:ErrorsOnly
+  # The Kubernetes API stand-in as a process (variants 7 and 8), only when a run can use them: the fallback model or --variants.
+  if [[ " $* " != *" --short "* ]]; then
+    timeout 300 dotnet build "$repo/build/k8s-standin-server/K8sStandInServer.csproj" -c Release -nologo -v q -clp:ErrorsOnly
+  fi
 fi
 
 limit=3600

@@ -208,4 +208,19 @@ public sealed class EndpointSliceFactsTests : IDisposable
 
         _report.Verify(r => r.Add("kubernetes", It.Is<string>(s => s.Contains("before the drain", StringComparison.Ordinal))), Times.Once);
     }
+
+    [Fact]
+    public void NotReadyAtStartUp_NotReported_TheTerminationIs()
+    {
+        _drainStarted.Cancel();
+        using EndpointSliceFacts slices = Create();
+        slices.Replace([Objects.Slice("web-abc", "web", "1", Objects.Endpoint("web-1", ready: false, serving: false), Objects.Endpoint("web-2"))]);
+        slices.Apply(WatchEventType.Modified, Objects.Slice("web-abc", "web", "2", Objects.Endpoint("web-1"), Objects.Endpoint("web-2")));
+        _report.VerifyNoOtherCalls();
+
+        slices.Apply(WatchEventType.Modified, Objects.Slice("web-abc", "web", "3",
+            Objects.Endpoint("web-1", ready: false, serving: true, terminating: true), Objects.Endpoint("web-2")));
+
+        _report.Verify(r => r.Add("kubernetes", "EndpointSlice web-abc shows this endpoint ready=False, serving=True, terminating=True"), Times.Once);
+    }
 }

@@ -13,8 +13,10 @@ namespace GracefulShutdown.Kubernetes.Watching;
 /// ready endpoint, kube-proxy falls back to serving terminating endpoints (KEP-1669): readiness is held
 /// (<see cref="ITerminationFacts.HoldReadiness"/>) so this pod stays one of them; it is released as soon as another endpoint
 /// of every such Service is ready, or when the API fails (the facts are not fresh any more).</item>
-/// <item><b>t0.</b> The first time a slice shows this pod's endpoint not ready (deleted pods turn <c>ready=false</c>,
-/// <c>terminating=true</c> at once), a report step says so: what each balancer did after it can be read against it.</item>
+/// <item><b>t0.</b> The first time a slice shows this pod's endpoint terminating, or not ready after it had been ready
+/// (deleted pods turn <c>ready=false</c>, <c>terminating=true</c> at once; a new pod's endpoint is not ready until its
+/// readiness first passes, which is not counted), a report step says so: what each balancer did after it can be read
+/// against it.</item>
 /// </list>
 /// </summary>
 internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, IDisposable
@@ -35,6 +37,7 @@ internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, I
     private readonly Dictionary<string, V1EndpointSlice> _slices = new(StringComparer.Ordinal);
     private IDisposable? _hold;
     private bool _publishedNotReady;
+    private bool _seenReady;
 
     public EndpointSliceFacts(string podName, ITerminationFacts facts, IGracefulShutdownReport report, IGracefulShutdown shutdown,
         KubernetesOptions options, TimeProvider time, KubernetesMetrics metrics, ILogger<EndpointSliceFacts> logger)
@@ -184,7 +187,14 @@ internal sealed class EndpointSliceFacts : IResourceConsumer<V1EndpointSlice>, I
     {
         bool ready = IsReady(mine);
         bool terminating = mine.Conditions?.Terminating ?? false;
-        if ((ready && !terminating) || _publishedNotReady)
+        if (ready && !terminating)
+        {
+            _seenReady = true;
+            return;
+        }
+
+        // A new pod's endpoint is listed not ready until its readiness first passes: that is start-up, not the change to report.
+        if (_publishedNotReady || (!terminating && !_seenReady))
         {
             return;
         }
