@@ -80,6 +80,19 @@ internal sealed class TestLifecycle : IDisposable
         State.MarkStartupWorkDone(0);
     }
 
+    /// <summary>
+    /// A lifecycle whose traffic history has begun: the wait is built first (the history samples from then, as from host start),
+    /// then the host is running, and one second passes (the first tick after readiness starts the history).
+    /// </summary>
+    public static TestLifecycle StartTrafficHistory(FakeTimeProvider time, GracefulShutdownOptions options)
+    {
+        var lifecycle = new TestLifecycle(time, options);
+        _ = lifecycle.TrafficWait;
+        lifecycle.MarkRunning();
+        time.Advance(TimeSpan.FromSeconds(1));
+        return lifecycle;
+    }
+
     public bool BeginDrain(DrainTrigger trigger) => Shutdown.BeginDrain(trigger);
 
     public void Signal(PosixSignal signal) => Hosted<SignalHandling>().OnSignal(new PosixSignalContext(signal));

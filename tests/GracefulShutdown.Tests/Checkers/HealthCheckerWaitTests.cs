@@ -21,14 +21,7 @@ public sealed class HealthCheckerWaitTests
         TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromMilliseconds(250), Maximum = TimeSpan.FromSeconds(15) },
     };
 
-    private TestLifecycle CreateRunning()
-    {
-        var lifecycle = new TestLifecycle(_time, _options);
-        _ = lifecycle.TrafficWait;
-        lifecycle.MarkRunning();
-        _time.Advance(TimeSpan.FromSeconds(1));
-        return lifecycle;
-    }
+    private TestLifecycle CreateRunning() => TestLifecycle.StartTrafficHistory(_time, _options);
 
     private static HealthCheckerLedger Ledger(TestLifecycle lifecycle) => lifecycle.Services.GetRequiredService<HealthCheckerLedger>();
 

@@ -22,14 +22,7 @@ public sealed class TrafficRouteWaitTests
         TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromMilliseconds(250), Maximum = TimeSpan.FromSeconds(60) },
     };
 
-    private TestLifecycle CreateRunning()
-    {
-        var lifecycle = new TestLifecycle(_time, _options);
-        _ = lifecycle.TrafficWait;
-        lifecycle.MarkRunning();
-        _time.Advance(TimeSpan.FromSeconds(1));
-        return lifecycle;
-    }
+    private TestLifecycle CreateRunning() => TestLifecycle.StartTrafficHistory(_time, _options);
 
     private static IGracefulShutdownRoutes Routes(TestLifecycle lifecycle) => lifecycle.Services.GetRequiredService<IGracefulShutdownRoutes>();
 

@@ -14,14 +14,7 @@ public sealed class TrafficWaitTests
         TrafficWait = { Minimum = TimeSpan.FromSeconds(5), QuietPeriod = TimeSpan.FromMilliseconds(250), Maximum = TimeSpan.FromSeconds(15) },
     };
 
-    private TestLifecycle CreateRunning()
-    {
-        var lifecycle = new TestLifecycle(_time, _options);
-        _ = lifecycle.TrafficWait; // the history starts sampling with the wait's creation, as at host start
-        lifecycle.MarkRunning();
-        _time.Advance(TimeSpan.FromSeconds(1)); // the first tick after readiness starts the history
-        return lifecycle;
-    }
+    private TestLifecycle CreateRunning() => TestLifecycle.StartTrafficHistory(_time, _options);
 
     /// <summary>Serves <paramref name="seconds"/> seconds of traffic: request i of second s arrives when <paramref name="arrives"/> says so.</summary>
     private void Serve(TestLifecycle lifecycle, int seconds, Func<int, int> requestsInSecond)
