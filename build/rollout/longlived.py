@@ -207,6 +207,8 @@ def main():
         print(md)
         print()
         print(f"JSON: {os.path.join(args.out, f'longlived-{stamp}.json')}")
+        print(f"Load average (1, 5, 15 min): {report['machine']['load_average_at_start']} at the start, "
+              f"{report['machine']['load_average_at_end']} at the end")
         for r in results:
             if VARIANTS[r["variant"]]["library"] and not clean(r):
                 print(f"FAIL: {r['mode']} {r['name']} (L = {r['lag_s']:g} s): lost {r['lost']}, endings {r['server_endings']}; "
