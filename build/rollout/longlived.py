@@ -171,6 +171,7 @@ def main():
         args.rounds, args.lags, args.settle, args.health_checks = 1, "1", 2, "on"
         args.variants = "library"
 
+    args.out = os.path.abspath(args.out)  # HAProxy reads a relative admin-socket path as host:port
     os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
