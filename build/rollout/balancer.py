@@ -2,6 +2,7 @@
 readiness checks and removal are the runtime API's add server / enable health / set server state maint / del server."""
 import os
 import socket
+import tempfile
 import time
 
 from harness import spawn
@@ -11,6 +12,9 @@ class HAProxy:
     def __init__(self, workdir, port, check_path, health_checks, label, maxconn=4096, served_by=False, connect_timeout=2,
                  check_params="inter 1s fall 1 rise 1"):
         self.sock = os.path.join(workdir, f"{label}-haproxy.sock")
+        if len(self.sock) > 97:
+            # HAProxy takes admin-socket paths of at most 97 characters: a deep --out puts the socket in a temporary directory.
+            self.sock = os.path.join(tempfile.mkdtemp(prefix="rollout-"), "haproxy.sock")
         self.cfg = os.path.join(workdir, f"{label}-haproxy.cfg")
         self.log = os.path.join(workdir, f"{label}-haproxy.log")
         self.port = port

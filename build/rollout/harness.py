@@ -19,6 +19,7 @@ _children = []          # every Popen we started; killed on exit
 _children_lock = threading.Lock()
 _tls = threading.local()  # log prefix of a variant running in parallel with others
 T0 = time.time()
+LOAD_AT_START = os.getloadavg()  # the machine's load when the run began (1, 5, 15 min), in the JSON beside the load at its end
 _log_lock = threading.Lock()
 
 

@@ -29,13 +29,15 @@ LOAD_DLL = os.path.join(rollout.REPO, "build", "longlived-load", "bin", "Release
 
 VARIANTS = {
     "plain": dict(name="plain", title="Plain ASP.NET Core, SIGTERM only", library=False, prestop=None),
+    # The classic recipe users hand-roll: lifecycle.preStop.sleep (--prestop-sleep, 15 s) before SIGTERM.
+    "plain-sleep": dict(name="plain-prestop-sleep", title="Plain ASP.NET Core, preStop sleep {sleep:g} s", library=False, prestop="sleep"),
     "library": dict(name="library-sigterm", title="Library, SIGTERM only", library=True, prestop=None),
     "library-prestop": dict(name="library-prestop-http", title="Library, preStop httpGet /lifecycle/prestop", library=True, prestop="http"),
 }
 
 
 def run_variant(mode, key, args, ports, outdir):
-    v = VARIANTS[key]
+    v = dict(VARIANTS[key], title=VARIANTS[key]["title"].format(sleep=args.prestop_sleep))
     label = f"longlived-{mode}-hc{args.health_checks}-L{args.lag:g}-{v['name']}"
     log(f"== {mode}: {v['title']} (L = {args.lag:g} s, health checks {args.health_checks}) ==")
     haproxy = rollout.HAProxy(outdir, ports.take(), rollout.v_check_path(v), args.health_checks == "on", label,
@@ -139,7 +141,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--short", action="store_true", help="CI run: WebSocket and SignalR, one round, L = 1 s; exits 1 if a library variant is not clean")
     ap.add_argument("--modes", default="ws,signalr", help="comma-separated: ws, signalr")
-    ap.add_argument("--variants", default="plain,library,library-prestop", help="comma-separated: " + ", ".join(VARIANTS))
+    ap.add_argument("--variants", default="plain,plain-sleep,library,library-prestop", help="comma-separated: " + ", ".join(VARIANTS))
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--lags", default="1")
@@ -150,6 +152,9 @@ def main():
     ap.add_argument("--removal", default="lag", choices=["lag", "checks"],
                     help="lag: the harness removes the endpoint L s after termination begins; checks: only HAProxy's health checks "
                          "take it out of the rotation (the endpoint is deleted once the process is gone)")
+    ap.add_argument("--checked-goal", type=float, default=9.5,
+                    help="with --removal checks: library replicas must be gone within this many seconds of their termination's "
+                         "start (Minimum 5 s + close window 2 s + 2.5 s); a miss prints GOAL NOT MET (not an exit code)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--interval-ms", type=int, default=50)
     ap.add_argument("--settle", type=float, default=3)
@@ -166,6 +171,7 @@ def main():
         args.rounds, args.lags, args.settle, args.health_checks = 1, "1", 2, "on"
         args.variants = "library"
 
+    args.out = os.path.abspath(args.out)  # HAProxy reads a relative admin-socket path as host:port
     os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -202,11 +208,19 @@ def main():
         print(md)
         print()
         print(f"JSON: {os.path.join(args.out, f'longlived-{stamp}.json')}")
+        print(f"Load average (1, 5, 15 min): {report['machine']['load_average_at_start']} at the start, "
+              f"{report['machine']['load_average_at_end']} at the end")
         for r in results:
             if VARIANTS[r["variant"]]["library"] and not clean(r):
                 print(f"FAIL: {r['mode']} {r['name']} (L = {r['lag_s']:g} s): lost {r['lost']}, endings {r['server_endings']}; "
                       f"see {r['label']}-*.log in {args.out}", file=sys.stderr)
                 status = status or 1
+        if args.removal == "checks":
+            for r in results:
+                slow = [t for t in r["exit_after_s"] if t is not None and t > args.checked_goal]
+                if VARIANTS[r["variant"]]["library"] and slow:
+                    print(f"GOAL NOT MET: {r['mode']} {r['name']}: {len(slow)} of {len(r['exit_after_s'])} replicas took longer than "
+                          f"{args.checked_goal:g} s ({', '.join(f'{t:.1f}' for t in slow)} s)")
     sys.exit(status)
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from harness import T0
+from harness import LOAD_AT_START, T0
 from models import CHECKED_GOALS, MODELS, VARIANTS
 
 
@@ -224,7 +224,9 @@ def machine():
             return repr(e)
     return dict(nproc=sh("nproc"), free=sh("free -h"), uname=sh("uname -a"),
                 dotnet=sh("dotnet --info | head -n 12"), haproxy=sh("haproxy -v | head -n 1"),
-                wrk=sh("wrk -v 2>&1 | head -n 1"), python=platform.python_version())
+                wrk=sh("wrk -v 2>&1 | head -n 1"), python=platform.python_version(),
+                load_average_at_start=[round(x, 2) for x in LOAD_AT_START],
+                load_average_at_end=[round(x, 2) for x in os.getloadavg()])
 
 
 def write(results, args, models):
@@ -246,6 +248,8 @@ def write(results, args, models):
     print(md)
     print()
     print(f"JSON: {os.path.join(args.out, f'rollout-{stamp}.json')}")
+    print(f"Load average (1, 5, 15 min): {report['machine']['load_average_at_start']} at the start, "
+          f"{report['machine']['load_average_at_end']} at the end")
 
 
 def verdict(results, args):

@@ -117,6 +117,7 @@ def main():
         if model not in MODELS:
             ap.error(f"unknown model '{model}'; known: {', '.join(MODELS)}")
 
+    args.out = os.path.abspath(args.out)  # HAProxy reads a relative admin-socket path as host:port
     os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -155,7 +155,11 @@ internal sealed class HealthCheckerLedger
 
     private TimeSpan SilenceLimit(Checker checker)
     {
-        double period = checker.PeriodSeconds > 0 ? checker.PeriodSeconds : checker.Profile.Interval.TotalSeconds;
+        // The overflow sums unrelated sources: their combined interval (a burst of made-up checkers every second) says nothing
+        // about when any one of them stopped, so it falls silent by the assumed interval at least (3 × 30 s), never less.
+        double assumed = checker.Profile.Interval.TotalSeconds;
+        double period = !checker.CountsFailures ? Math.Max(checker.PeriodSeconds, assumed)
+            : checker.PeriodSeconds > 0 ? checker.PeriodSeconds : assumed;
         return TimeSpan.FromSeconds(Math.Min(period * _options.StoppedAfterPeriods, TimeSpan.FromDays(1).TotalSeconds));
     }
 
@@ -209,6 +213,9 @@ internal sealed class HealthCheckerLedger
 
         public HealthCheckerProfile Profile { get; } = profile;
 
+        /// <summary>Gets whether its failures count: not for the overflow, which lets go only by falling silent.</summary>
+        public bool CountsFailures { get; } = countsFailures;
+
         public long FirstProbe { get; private set; }
 
         public long LastProbe { get; private set; }
@@ -248,7 +255,7 @@ internal sealed class HealthCheckerLedger
             }
 
             ProbesAfterDrain++;
-            if (passed || !countsFailures)
+            if (passed || !CountsFailures)
             {
                 ConsecutiveFailures = 0;
                 ThresholdReachedAt = 0;

@@ -380,6 +380,36 @@ public sealed class HealthCheckerWaitTests
     }
 
     [Fact]
+    public async Task FloodOfMadeUpCheckers_FallingSilentAtTheDrain_HoldsForThreeAssumedPeriods_NotThreeOfItsCombinedInterval()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle, 50, HealthCheckerProfile.NoUserAgent, Balancer);
+        for (int second = 0; second < 10; second++)
+        {
+            // A burst every second: the overflow's combined interval is 1 s, though each made-up checker says nothing of its own.
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Probe(lifecycle, HealthCheckerProfile.NoUserAgent, Balancer, passed: true);
+            for (int i = 0; i < HealthCheckerLedger.Capacity + 10; i++)
+            {
+                Probe(lifecycle, $"made-up/{i}", IPAddress.Parse($"6.6.{i / 250}.{i % 250}"), passed: true);
+            }
+        }
+
+        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        ProbeFailing(lifecycle, 14, (HealthCheckerProfile.NoUserAgent, Balancer, 1)); // the flood stopped when the drain began
+
+        // By its combined interval the overflow would have let go at +13 s (3 × 1 s + its 10 s lag): 3 × 30 s it is.
+        Assert.False(wait.IsCompleted);
+        ProbeFailing(lifecycle, 1, (HealthCheckerProfile.NoUserAgent, Balancer, 1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
+        IReadOnlyList<HealthCheckerVerdict> verdicts = Ledger(lifecycle).Verdicts(result.Elapsed);
+        Assert.Contains(verdicts, v => v.UserAgent == HealthCheckerProfile.NoUserAgent && v.LetGoAt is not null);
+        Assert.Contains(verdicts, v => v.UserAgent == HealthCheckerVerdict.Others && v.LetGoAt is null);
+    }
+
+    [Fact]
     public async Task Disabled_ChecksAreNotRead_TodaysRule()
     {
         _options.HealthCheckers.Enabled = false;
