@@ -17,7 +17,7 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work";
 trap cleanup EXIT
 fail() { echo "package smoke: $*" >&2; exit 1; }
 
-packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc GracefulShutdown.RabbitMQ GracefulShutdown.Testing)
+packages=(GracefulShutdown GracefulShutdown.Eureka GracefulShutdown.Grpc GracefulShutdown.Kubernetes GracefulShutdown.RabbitMQ GracefulShutdown.Testing)
 for id in "${packages[@]}"; do
   dotnet pack "src/$id/$id.csproj" -c Release -o build/feed -p:Version="$version" --nologo -v q
 done
@@ -58,7 +58,8 @@ done
 
 dotnet "$work/out/PackageConsumer.dll" --check-types "${assemblies[@]}" || fail "the packages ship test-only types"
 
-dotnet "$work/out/PackageConsumer.dll" --urls http://127.0.0.1:0 > "$work/log" 2>&1 &
+# Outside a pod (no POD_NAME) the Kubernetes add-on stays off with one line and makes no call.
+env -u POD_NAME -u POD_NAMESPACE dotnet "$work/out/PackageConsumer.dll" --urls http://127.0.0.1:0 > "$work/log" 2>&1 &
 pid=$!
 url=""
 for _ in $(seq 1 100); do
@@ -81,6 +82,7 @@ code=0; wait "$pid" || code=$?
 pid=""
 [ "$code" = "0" ] || { cat "$work/log"; fail "exit code $code after SIGTERM"; }
 grep -Eq 'GracefulShutdown[.A-Za-z]*\[106\]' "$work/log" || { cat "$work/log"; fail "no shutdown-complete event (106) in the log"; }
+grep -Eq 'GracefulShutdown\.Kubernetes[.A-Za-z]*\[500\]' "$work/log" || { cat "$work/log"; fail "the Kubernetes add-on did not say it is off outside a pod (500)"; }
 # The user's own test of a rolling update, with GracefulShutdown.Testing from the package: the plain app must lose requests, the
 # library app none. Its output (both reports, the run times) is printed as the test runner shows it.
 dotnet test build/package-smoke/UserTests/UserTests.csproj -c Release --no-build -p:GracefulShutdownVersion="$version" --nologo \

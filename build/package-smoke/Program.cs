@@ -48,7 +48,8 @@ if (builder.Configuration.GetValue("Consumer:UseLibrary", true))
 {
     builder.Services.AddGracefulShutdown()
         .AddEureka() // Eureka stays off: eureka:client:serviceUrl is not set
-        .AddGrpc();
+        .AddGrpc()
+        .AddKubernetes(); // off outside a pod: POD_NAME is not set
 }
 else
 {
