@@ -65,6 +65,8 @@ internal static partial class Eviction
         start.Environment["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"; // as in a pod: the library applies its in-cluster rules
         start.Environment["GracefulShutdown__PreStop__AllowLoopback"] = "true";
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        // "Request starting …/work?ms=3000": the 3 s request has reached the app before the eviction (no guessed delay).
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
         if (variant == "without the add-on")
         {
             start.Environment["GracefulShutdown__Kubernetes__Enabled"] = "false";
@@ -74,6 +76,7 @@ internal static partial class Eviction
         var output = new List<string>();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var report = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slowArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
         {
             if (line is null)
@@ -84,6 +87,11 @@ internal static partial class Eviction
             lock (output)
             {
                 output.Add(line);
+            }
+
+            if (line.Contains("Request starting", StringComparison.Ordinal) && line.Contains("/work?ms=3000", StringComparison.Ordinal))
+            {
+                slowArrived.TrySetResult();
             }
 
             if (ListeningOn().Match(line) is { Success: true } m)
@@ -152,7 +160,7 @@ internal static partial class Eviction
                     return "failed (" + ex.GetType().Name + ")";
                 }
             });
-            await Task.Delay(200);
+            await slowArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
             // The eviction: deletionTimestamp = now + 8 s; kubelet: SIGTERM now, SIGKILL at the grace period.
             var sigterm = Stopwatch.StartNew();

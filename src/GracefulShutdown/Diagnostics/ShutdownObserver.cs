@@ -25,12 +25,12 @@ internal sealed class ShutdownObserver
     private readonly ILogger _serverDrain;
     private readonly ILogger _work;
     private readonly ILogger _host;
+    private readonly ILogger _platform;
+    private readonly ILogger _budget;
+    private string? _platformReason;
 
-    private readonly PlatformTermination _platform;
-
-    public ShutdownObserver(ILoggerFactory loggerFactory, GracefulShutdownMetrics metrics, ShutdownReport report, PlatformTermination platform)
+    public ShutdownObserver(ILoggerFactory loggerFactory, GracefulShutdownMetrics metrics, ShutdownReport report)
     {
-        _platform = platform;
         _metrics = metrics;
         _report = report;
         _lifecycle = loggerFactory.CreateLogger<LifecycleState>();
@@ -39,6 +39,8 @@ internal sealed class ShutdownObserver
         _serverDrain = loggerFactory.CreateLogger<ServerDrain>();
         _work = loggerFactory.CreateLogger<WorkDrain>();
         _host = loggerFactory.CreateLogger<LifecycleHostedService>();
+        _platform = loggerFactory.CreateLogger<PlatformTermination>();
+        _budget = loggerFactory.CreateLogger<ShutdownBudgetSource>();
     }
 
     /// <summary>The host has started and every start-up gate completed.</summary>
@@ -47,14 +49,68 @@ internal sealed class ShutdownObserver
     /// <summary>The drain began at <paramref name="drainStartedAt"/> (a <see cref="TimeProvider"/> timestamp).</summary>
     public void DrainStarted(DrainTrigger trigger, long inFlight, long drainStartedAt)
     {
-        // The platform's reason, when it is known by now (a watch event may come after the signal; the report has it then).
-        string? reason = _platform.Reason;
+        // The platform's reason, when it is known by now (a watch event may come after the signal: PlatformReason reports it then).
+        string? reason = Volatile.Read(ref _platformReason);
         _lifecycle.DrainStarted(trigger, inFlight, reason is null ? "" : " Reason: " + reason + ".");
         _report.DrainStarted(trigger.ToString(), inFlight, drainStartedAt);
         if (reason is not null)
         {
             _report.Add("platform", "reason: " + reason);
         }
+    }
+
+    /// <summary>A platform add-on reported the moment the process is killed (<see cref="ITerminationFacts.ReportDeadline"/>).</summary>
+    public void PlatformDeadline(string source, DateTimeOffset killAt, double inSeconds)
+    {
+        _platform.PlatformDeadline(source, killAt, inSeconds);
+        _report.Add("platform", string.Create(CultureInfo.InvariantCulture, $"deadline from {source}: {killAt:O} ({inSeconds:0.000} s from now)"));
+    }
+
+    /// <summary>A platform add-on reported why the process goes; the drain-start line carries it when it came first.</summary>
+    public void PlatformReason(string reason)
+    {
+        Volatile.Write(ref _platformReason, reason);
+        _platform.PlatformReason(reason);
+
+        // Steps before the drain are ignored by the report: DrainStarted adds the reason then.
+        _report.Add("platform", "reason: " + reason);
+    }
+
+    /// <summary>A platform add-on said the traffic wait is futile.</summary>
+    public void PlatformSkipsTrafficWait(string why)
+    {
+        _platform.PlatformSkipsTrafficWait(why);
+        _report.Add("platform", "traffic wait skipped: " + why);
+    }
+
+    /// <summary>A platform add-on holds readiness while draining (the last serving endpoint).</summary>
+    public void ReadinessHeld(string why)
+    {
+        _platform.ReadinessHeld(why);
+        _report.Add("platform", "readiness held: " + why);
+    }
+
+    /// <summary>A readiness hold was released.</summary>
+    public void ReadinessReleased(string why)
+    {
+        _platform.ReadinessReleased(why);
+        _report.Add("platform", "readiness hold released: " + why);
+    }
+
+    /// <summary>The platform's deadline left the configured budget in force: it was not shorter.</summary>
+    public void ConfiguredDeadlineRuled(ShutdownBudget configured, string source, TimeSpan grace) =>
+        _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
+            $"configured ({configured.TerminationGracePeriod.TotalSeconds:0.###} s; {source} leaves {grace.TotalSeconds:0.000} s)");
+
+    /// <summary>The budget was fitted to the platform's shorter deadline.</summary>
+    public void BudgetFitted(ShutdownBudget budget, ShutdownBudget configured, string source)
+    {
+        _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
+            $"{source}, {budget.TerminationGracePeriod.TotalSeconds:0.000} s from the drain's start (configured {configured.TerminationGracePeriod.TotalSeconds:0.###} s)");
+        _budget.BudgetFitted(source, budget.TerminationGracePeriod.TotalSeconds, configured.TerminationGracePeriod,
+            budget.TrafficWaitMaximum.TotalSeconds, budget.DrainTimeout.TotalSeconds, budget.CloseTimeout.TotalSeconds, budget.StopMargin.TotalSeconds);
+        _report.Add("platform", string.Create(CultureInfo.InvariantCulture,
+            $"budget fitted to {source}: traffic wait ≤ {budget.TrafficWaitMaximum.TotalSeconds:0.000} s, drain {budget.DrainTimeout.TotalSeconds:0.000} s, stop work {budget.StopMargin.TotalSeconds:0.000} s"));
     }
 
     /// <summary>The traffic wait ended.</summary>

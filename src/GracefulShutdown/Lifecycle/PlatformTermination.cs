@@ -1,6 +1,4 @@
-using System.Globalization;
 using GracefulShutdown.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulShutdown.Lifecycle;
 
@@ -12,8 +10,7 @@ namespace GracefulShutdown.Lifecycle;
 internal sealed class PlatformTermination : ITerminationFacts
 {
     private readonly TimeProvider _time;
-    private readonly ShutdownReport _report;
-    private readonly ILogger _logger;
+    private readonly ShutdownObserver _observer;
     private readonly Lock _sync = new();
     private readonly HashSet<Hold> _holds = [];
     private DateTimeOffset? _killAt;
@@ -22,11 +19,10 @@ internal sealed class PlatformTermination : ITerminationFacts
     private string? _skipWhy;
     private long _releasedAt;
 
-    public PlatformTermination(TimeProvider time, ShutdownReport report, ILogger<PlatformTermination> logger)
+    public PlatformTermination(TimeProvider time, ShutdownObserver observer)
     {
         _time = time;
-        _report = report;
-        _logger = logger;
+        _observer = observer;
     }
 
     /// <summary>Raised, off any lock, when the deadline shortened, the wait was skipped or the last readiness hold was released.</summary>
@@ -43,9 +39,6 @@ internal sealed class PlatformTermination : ITerminationFacts
             }
         }
     }
-
-    /// <summary>Gets the reason as text ("EvictionByEvictionAPI: Eviction API: evicting"), or <see langword="null"/>.</summary>
-    public string? Reason => Volatile.Read(ref _reason);
 
     /// <summary>Gets why the traffic wait must be skipped, or <see langword="null"/>.</summary>
     public string? SkipWhy => Volatile.Read(ref _skipWhy);
@@ -88,9 +81,7 @@ internal sealed class PlatformTermination : ITerminationFacts
             _deadlineSource = source;
         }
 
-        double inSeconds = (killAt - _time.GetUtcNow()).TotalSeconds;
-        _logger.PlatformDeadline(source, killAt, inSeconds);
-        _report.Add("platform", string.Create(CultureInfo.InvariantCulture, $"deadline from {source}: {killAt:O} ({inSeconds:0.000} s from now)"));
+        _observer.PlatformDeadline(source, killAt, (killAt - _time.GetUtcNow()).TotalSeconds);
         Changed?.Invoke();
     }
 
@@ -103,8 +94,7 @@ internal sealed class PlatformTermination : ITerminationFacts
             return;
         }
 
-        _logger.PlatformReason(text);
-        _report.Add("platform", "reason: " + text);
+        _observer.PlatformReason(text);
     }
 
     public void SkipTrafficWait(string why)
@@ -115,8 +105,7 @@ internal sealed class PlatformTermination : ITerminationFacts
             return;
         }
 
-        _logger.PlatformSkipsTrafficWait(why);
-        _report.Add("platform", "traffic wait skipped: " + why);
+        _observer.PlatformSkipsTrafficWait(why);
         Changed?.Invoke();
     }
 
@@ -129,8 +118,7 @@ internal sealed class PlatformTermination : ITerminationFacts
             _holds.Add(hold);
         }
 
-        _logger.ReadinessHeld(why);
-        _report.Add("platform", "readiness held: " + why);
+        _observer.ReadinessHeld(why);
         return hold;
     }
 
@@ -151,8 +139,7 @@ internal sealed class PlatformTermination : ITerminationFacts
             }
         }
 
-        _logger.ReadinessReleased(hold.Why);
-        _report.Add("platform", "readiness hold released: " + hold.Why);
+        _observer.ReadinessReleased(hold.Why);
         if (last)
         {
             Changed?.Invoke();

@@ -1,6 +1,4 @@
-using System.Globalization;
 using GracefulShutdown.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulShutdown.Lifecycle;
@@ -20,21 +18,19 @@ internal sealed class ShutdownBudgetSource
     private readonly PlatformTermination _platform;
     private readonly LifecycleState _state;
     private readonly TimeProvider _time;
-    private readonly ShutdownReport _report;
-    private readonly ILogger _logger;
+    private readonly ShutdownObserver _observer;
     private readonly Lock _sync = new();
     private ShutdownBudget? _configured;
     private (DateTimeOffset KillAt, ShutdownBudget Budget)? _fitted;
 
     public ShutdownBudgetSource(IOptions<GracefulShutdownOptions> options, PlatformTermination platform, LifecycleState state, TimeProvider time,
-        ShutdownReport report, ILogger<ShutdownBudgetSource> logger)
+        ShutdownObserver observer)
     {
         _options = options;
         _platform = platform;
         _state = state;
         _time = time;
-        _report = report;
-        _logger = logger;
+        _observer = observer;
     }
 
     /// <summary>Gets the budget computed from the options.</summary>
@@ -79,26 +75,17 @@ internal sealed class ShutdownBudgetSource
                 TimeSpan grace = deadline.KillAt - (_time.GetUtcNow() - _state.SinceDrainStarted);
                 ShutdownBudget budget = configured.FitTo(grace);
                 _fitted = (deadline.KillAt, budget);
-                Describe(budget, configured, deadline.Source, grace);
+                if (budget.IsFitted)
+                {
+                    _observer.BudgetFitted(budget, configured, deadline.Source);
+                }
+                else
+                {
+                    _observer.ConfiguredDeadlineRuled(configured, deadline.Source, grace);
+                }
+
                 return budget;
             }
         }
-    }
-
-    private void Describe(ShutdownBudget budget, ShutdownBudget configured, string source, TimeSpan grace)
-    {
-        if (!budget.IsFitted)
-        {
-            _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
-                $"configured ({configured.TerminationGracePeriod.TotalSeconds:0.###} s; {source} leaves {grace.TotalSeconds:0.000} s)");
-            return;
-        }
-
-        _report.Facts.Deadline = string.Create(CultureInfo.InvariantCulture,
-            $"{source}, {budget.TerminationGracePeriod.TotalSeconds:0.000} s from the drain's start (configured {configured.TerminationGracePeriod.TotalSeconds:0.###} s)");
-        _logger.BudgetFitted(source, budget.TerminationGracePeriod.TotalSeconds, configured.TerminationGracePeriod,
-            budget.TrafficWaitMaximum.TotalSeconds, budget.DrainTimeout.TotalSeconds, budget.CloseTimeout.TotalSeconds, budget.StopMargin.TotalSeconds);
-        _report.Add("platform", string.Create(CultureInfo.InvariantCulture,
-            $"budget fitted to {source}: traffic wait ≤ {budget.TrafficWaitMaximum.TotalSeconds:0.000} s, drain {budget.DrainTimeout.TotalSeconds:0.000} s, stop work {budget.StopMargin.TotalSeconds:0.000} s"));
     }
 }
