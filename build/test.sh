@@ -100,6 +100,11 @@ if [ "$fast" = false ] && [ -x build/worker-rollout/run.sh ]; then
   if ROLLOUT_SKIP_BUILD=1 ./build/worker-rollout/run.sh --short --mode library,plain-auto,plain-manual+own; then passed=$((passed + 1)); else failed=$((failed + 1)); extra_status=1; fi
 fi
 
+# Name every failed test again just above the summary, with its message, so a CI log cut to its tail still says which.
+if grep -Eq "^ +Failed [^:]" "$results/test.log"; then
+  echo "Failed tests:"
+  awk '/^ +Failed [^:]/ {show=12} show > 0 {print; show--}' "$results/test.log"
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$test_status" != 0 ] || [ "$extra_status" != 0 ] || [ "$passed" = 0 ]; then
   exit 1
