@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using GracefulShutdown.Testing.Processes;
 
@@ -19,22 +18,21 @@ public sealed class WorkerSampleTests
         Broker.ResultCounter results = await broker.CountResultsAsync(ids.Length);
 
         int port = SampleProcessBase.FreePort();
-        await using (WorkerProcess first = await WorkerProcess.StartAsync(broker.WorkerArguments(port)))
+        // The delivery in hand takes 3 s, so the drain (which finishes it) is still on when the readiness probe asks: at the
+        // sample's 200 ms a loaded machine could ask after the worker had already exited. How soon readiness fails is the
+        // worker benchmark's measurement (build/worker-rollout), not this test's.
+        await using (WorkerProcess first = await WorkerProcess.StartAsync([.. broker.WorkerArguments(port), "--Worker:ProcessingMs=3000"]))
         {
             // Consuming with 10 prefetched: one delivery in hand, the rest received but not started.
             await first.WaitForEventAsync("GracefulShutdown.RabbitMQ", 450, s_bound);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = s_bound };
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
 
-            var signalled = Stopwatch.StartNew();
             first.Signal(SampleProcessBase.SIGTERM);
             await first.WaitForEventAsync(100);
-            HttpResponseMessage ready = await client.GetAsync("/health/ready");
-            TimeSpan untilUnready = signalled.Elapsed;
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            Assert.True(untilUnready < TimeSpan.FromSeconds(0.5), $"readiness 503 after {untilUnready}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
 
-            Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(0, await first.WaitForExitAsync(s_bound));
             Assert.True(first.HasEvent(102, "(SkippedNoServer)"), first.Output);
             Assert.True(first.HasEvent("GracefulShutdown.RabbitMQ", 452), first.Output);
             Assert.True(first.HasEvent("GracefulShutdown.RabbitMQ", 456), first.Output);
@@ -68,9 +66,9 @@ public sealed class WorkerSampleTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
 
-        var signalled = Stopwatch.StartNew();
+        // No server, so no traffic wait: the worker goes straight to its (empty) drain rather than sitting out the budget.
         worker.Signal(SampleProcessBase.SIGTERM);
-        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(5)));
-        Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(0, await worker.WaitForExitAsync(s_bound));
+        Assert.True(worker.HasEvent(102, "(SkippedNoServer)"), worker.Output);
     }
 }
