@@ -43,7 +43,7 @@ public sealed class WorkerSampleTests
         {
             await results.All.WaitAsync(s_bound);
             second.Signal(SampleProcessBase.SIGTERM);
-            Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(0, await second.WaitForExitAsync(s_bound));
         }
 
         Assert.Equal(0u, await broker.MessageCountAsync(broker.Queue));
