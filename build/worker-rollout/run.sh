@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Worker rollout benchmark: rolling replacement of worker replicas while a publisher sends messages with unique ids, library and
-# plain consumer side by side, against the tests' RabbitMQ broker. Starts that broker (build/rabbitmq.sh) unless
+# Worker rollout benchmark: rolling replacement of worker replicas while a publisher sends messages with unique ids, the library's
+# consumer and the plain ones side by side (modes in Program.cs), against the tests' RabbitMQ broker. Starts that broker (build/rabbitmq.sh) unless
 # GRACEFULSHUTDOWN_RABBITMQ_URL is set, builds the harness (and with it the worker sample), runs it.
-# Usage: build/worker-rollout/run.sh [--short] [--replicas N] [--messages N] [--rate N] [--mode both|library|plain]
+# Usage: build/worker-rollout/run.sh [--short] [--replicas N] [--messages N] [--rate N] [--mode all|library|plain|plain-manual|plain-auto…,… (+own: results on a connection of their own)]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

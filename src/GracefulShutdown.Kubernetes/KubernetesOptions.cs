@@ -32,9 +32,9 @@ public sealed class KubernetesOptions
     public string? Kubeconfig { get; set; }
 
     /// <summary>
-    /// Gets or sets whether readiness keeps passing after the drain began while no other endpoint of any Service that selects
-    /// this pod is ready, so that kube-proxy's fallback to serving terminating endpoints (KEP-1669) keeps routing here instead
-    /// of into a black hole; once another endpoint is ready, readiness fails and the traffic wait runs as usual.
+    /// Gets or sets whether readiness keeps passing after the drain began while some Service that selects this pod has no other
+    /// ready endpoint, so that kube-proxy's fallback to serving terminating endpoints (KEP-1669) keeps routing here instead
+    /// of into a black hole; once every such Service has another ready endpoint, readiness fails and the traffic wait runs as usual.
     /// Default: <see langword="true"/>.
     /// </summary>
     public bool HoldReadinessWhileLastEndpoint { get; set; } = true;
@@ -50,8 +50,8 @@ public sealed class KubernetesOptions
 
     /// <summary>
     /// Gets or sets how long one watch lasts before the server closes it (<c>timeoutSeconds</c>) and it is opened again from
-    /// the last resource version. A watch silent for this plus <see cref="RequestTimeout"/> — its opening included, which the
-    /// official client completes only once the first event or bookmark has come — is given up. Default: 5 min.
+    /// the last resource version. A watch the server has not ended within this plus <see cref="RequestTimeout"/> — its opening
+    /// included, which the official client completes only once the first event or bookmark has come — is given up. Default: 5 min.
     /// </summary>
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

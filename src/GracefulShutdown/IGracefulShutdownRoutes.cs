@@ -8,8 +8,10 @@ namespace GracefulShutdown;
 /// is later; until then the wait follows the arrivals, the health checkers and <c>Maximum</c> as without routes.
 /// </summary>
 /// <remarks>
-/// Resolve it from dependency injection after calling <c>AddGracefulShutdown()</c>. It is a singleton and thread-safe. A route can
-/// only shorten the wait below <c>Maximum</c>; it never lengthens it, never starts a drain and never cuts a request. A request that
+/// Resolve it from dependency injection after calling <c>AddGracefulShutdown()</c>. It is a singleton and thread-safe. A route never
+/// lengthens the wait past <c>Maximum</c>, never starts a drain and never cuts a request; without health checkers it can only end
+/// the wait sooner than the arrivals would. With health checkers seen before the drain every evidence source must have let go, so
+/// a route that reports a moment after the checkers' holds the wait until that moment (up to <c>Maximum</c>). A request that
 /// arrives after the moment reported proves that something still routes here: the wait then needs the silence the arrival rule
 /// finds conclusive, up to <c>Maximum</c>. Health checkers seen before the drain must have let go too.
 /// </remarks>

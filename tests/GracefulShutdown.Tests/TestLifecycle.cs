@@ -95,6 +95,13 @@ internal sealed class TestLifecycle : IDisposable
 
     public bool BeginDrain(DrainTrigger trigger) => Shutdown.BeginDrain(trigger);
 
+    /// <summary>Begins the drain on SIGTERM and returns the traffic wait it starts.</summary>
+    public Task<TrafficWaitResult> DrainOnSigTermAsync()
+    {
+        BeginDrain(DrainTrigger.SigTerm);
+        return TrafficWait.WaitAsync();
+    }
+
     public void Signal(PosixSignal signal) => Hosted<SignalHandling>().OnSignal(new PosixSignalContext(signal));
 
     public MetricCollector<T> Collect<T>(string instrument) where T : struct =>

@@ -142,6 +142,7 @@ public sealed class EurekaCachedViewStandInTests : IAsyncLifetime
         using EurekaHang hang = _eureka.HangNext(EurekaOperation.GetApplication);
         await DrainAsync();
         await hang.WhenHeld.WaitAsync(Safety);
+        Assert.False(_view.Watch.IsCompleted); // the read hangs: only the wait's end can end it
 
         _shutdown.EndTrafficWait();
         await _view.Watch.WaitAsync(Safety);

@@ -50,12 +50,6 @@ public sealed class HealthCheckerWaitTests
         }
     }
 
-    private static Task<TrafficWaitResult> Drain(TestLifecycle lifecycle)
-    {
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        return lifecycle.TrafficWait.WaitAsync();
-    }
-
     /// <summary>Advances second by second; each second a failing probe from each given checker.</summary>
     private void ProbeFailing(TestLifecycle lifecycle, int seconds, params (string UserAgent, IPAddress Source, int Every)[] checkers)
     {
@@ -78,7 +72,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, HealthCheckerProfile.NoUserAgent, Balancer);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 4, (HealthCheckerProfile.NoUserAgent, Balancer, 1));
         _time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.False(wait.IsCompleted); // let go at +3 s (fall 3, no lag), but never before Minimum
@@ -100,7 +94,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, "ELB-HealthChecker/2.0", Balancer, every: 5);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 49, ("ELB-HealthChecker/2.0", Balancer, 5));
         _time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.False(wait.IsCompleted); // 2 failures at +5 s and +10 s; the NLB may route 40 s longer
@@ -126,7 +120,7 @@ public sealed class HealthCheckerWaitTests
             }
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 6, (HealthCheckerProfile.NoUserAgent, Balancer, 2));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -141,7 +135,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, "GoogleHC/1.0", Balancer, every: 5); // every 5 s, the last one 4 s before the drain
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         TrafficWaitResult result = await AdvanceUntil(wait, TimeSpan.FromSeconds(60));
 
         Assert.Equal(TrafficWaitOutcome.CheckersLetGo, result.Outcome);
@@ -159,7 +153,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, "ELB-HealthChecker/2.0", Balancer, every: 5);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 14, ("ELB-HealthChecker/2.0", Balancer, 5));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -186,7 +180,7 @@ public sealed class HealthCheckerWaitTests
             Probe(lifecycle, HealthCheckerProfile.NoUserAgent, IPAddress.Parse("6.6.6.6"), passed: true);
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromMilliseconds(4999));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -212,7 +206,7 @@ public sealed class HealthCheckerWaitTests
             Probe(lifecycle, HealthCheckerProfile.NoUserAgent, Balancer, passed: true);
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         for (int tick = 1; tick <= 800; tick++)
         {
             _time.Advance(TimeSpan.FromMilliseconds(10));
@@ -240,7 +234,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, HealthCheckerProfile.NoUserAgent, Balancer);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         for (int second = 1; second <= 7; second++)
         {
             _time.Advance(TimeSpan.FromSeconds(1));
@@ -271,7 +265,7 @@ public sealed class HealthCheckerWaitTests
         Probe(lifecycle, "GoogleHC/1.0", spoofer, passed: true);
         Probe(lifecycle, HealthCheckerProfile.NoUserAgent, Balancer, passed: true);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 14, (HealthCheckerProfile.NoUserAgent, Balancer, 1), ("GoogleHC/1.0", spoofer, 1));
         _time.Advance(TimeSpan.FromSeconds(1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
@@ -288,7 +282,7 @@ public sealed class HealthCheckerWaitTests
         Serve(lifecycle, 60, userAgent: null, Balancer);
         Probe(lifecycle, "curl/8.5.0", IPAddress.Parse("10.9.9.9"), passed: true); // a person looks once: no period, no checker
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(15));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -303,7 +297,7 @@ public sealed class HealthCheckerWaitTests
         Serve(lifecycle, 30, HealthCheckerProfile.NoUserAgent, Balancer);
         Serve(lifecycle, 30, userAgent: null, Balancer); // silent for 30 s: 15 of its periods
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(14));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -322,7 +316,7 @@ public sealed class HealthCheckerWaitTests
             _time.Advance(TimeSpan.FromSeconds(1)); // an idle replica that no checker probed
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 10, ("ELB-HealthChecker/2.0", Balancer, 1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -349,7 +343,7 @@ public sealed class HealthCheckerWaitTests
             }
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         // Node A fails every second (let go at +2 s + 1 s); node B probes every 10 s: failures at +10 s and +20 s, let go at +21 s.
         ProbeFailing(lifecycle, 20, ("ELB-HealthChecker/2.0", nodeA, 1), ("ELB-HealthChecker/2.0", nodeB, 10));
@@ -371,7 +365,7 @@ public sealed class HealthCheckerWaitTests
             Probe(lifecycle, $"made-up/{i}", IPAddress.Parse($"6.6.{i / 250}.{i % 250}"), passed: true);
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 15, (HealthCheckerProfile.NoUserAgent, Balancer, 1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -395,7 +389,7 @@ public sealed class HealthCheckerWaitTests
             }
         }
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 14, (HealthCheckerProfile.NoUserAgent, Balancer, 1)); // the flood stopped when the drain began
 
         // By its combined interval the overflow would have let go at +13 s (3 × 1 s + its 10 s lag): 3 × 30 s it is.
@@ -407,6 +401,10 @@ public sealed class HealthCheckerWaitTests
         IReadOnlyList<HealthCheckerVerdict> verdicts = Ledger(lifecycle).Verdicts(result.Elapsed);
         Assert.Contains(verdicts, v => v.UserAgent == HealthCheckerProfile.NoUserAgent && v.LetGoAt is not null);
         Assert.Contains(verdicts, v => v.UserAgent == HealthCheckerVerdict.Others && v.LetGoAt is null);
+
+        // Exactly when it would let go: silent since the drain began for 3 assumed periods of 30 s, plus the 10 s apply lag.
+        HealthCheckerVerdict others = Assert.Single(Ledger(lifecycle).Verdicts(TimeSpan.FromDays(1)), v => v.UserAgent == HealthCheckerVerdict.Others);
+        Assert.Equal(TimeSpan.FromSeconds(3 * 30 + 10), others.LetGoAt);
     }
 
     [Fact]
@@ -416,7 +414,7 @@ public sealed class HealthCheckerWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, HealthCheckerProfile.NoUserAgent, Balancer);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 15, (HealthCheckerProfile.NoUserAgent, Balancer, 1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -431,7 +429,7 @@ public sealed class HealthCheckerWaitTests
         using var letGo = lifecycle.Collect<double>("graceful_shutdown.health_checker.let_go");
         Serve(lifecycle, 60, HealthCheckerProfile.NoUserAgent, Balancer);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         ProbeFailing(lifecycle, 5, (HealthCheckerProfile.NoUserAgent, Balancer, 1));
         await wait.WaitAsync(Safety);
 

@@ -50,12 +50,6 @@ public sealed class TrafficRouteWaitTests
         lifecycle.Requests.OnRequestFinished();
     }
 
-    private static Task<TrafficWaitResult> Drain(TestLifecycle lifecycle)
-    {
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        return lifecycle.TrafficWait.WaitAsync();
-    }
-
     /// <summary>Reports, now, that the route's callers let go <paramref name="fromNow"/> from now.</summary>
     private void Report(TestLifecycle lifecycle, TimeSpan fromNow, string route = "eureka") =>
         Routes(lifecycle).LetGoBy(route, _time.GetUtcNow() + fromNow);
@@ -67,7 +61,7 @@ public sealed class TrafficRouteWaitTests
         Routes(lifecycle).Add("eureka");
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(2));
         Report(lifecycle, TimeSpan.FromSeconds(20)); // seen at +2 s; callers let go by +22 s
         _time.Advance(TimeSpan.FromMilliseconds(19_999));
@@ -86,7 +80,7 @@ public sealed class TrafficRouteWaitTests
         Routes(lifecycle).Add("eureka");
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromMilliseconds(59_999));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -102,7 +96,7 @@ public sealed class TrafficRouteWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(10));
         _time.Advance(TimeSpan.FromMilliseconds(9_900));
         Request(lifecycle); // at +9.9 s: arrivals must agree
@@ -122,7 +116,7 @@ public sealed class TrafficRouteWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(10));
         _time.Advance(TimeSpan.FromSeconds(8));
         for (int tick = 1; tick <= 120; tick++)
@@ -158,7 +152,7 @@ public sealed class TrafficRouteWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(1));
         Report(lifecycle, TimeSpan.FromSeconds(-10)); // already let go (a moment before the drain, even)
         _time.Advance(TimeSpan.FromMilliseconds(3_999));
@@ -176,7 +170,7 @@ public sealed class TrafficRouteWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(95));
         _time.Advance(TimeSpan.FromSeconds(60));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
@@ -192,7 +186,7 @@ public sealed class TrafficRouteWaitTests
         Routes(lifecycle).Add("eureka");
         Serve(lifecycle, HealthCheckerProfile.NoUserAgent);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(12));
         for (int second = 1; second <= 11; second++)
         {
@@ -215,7 +209,7 @@ public sealed class TrafficRouteWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, HealthCheckerProfile.NoUserAgent);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(6));
         for (int second = 1; second <= 8; second++)
         {
@@ -237,7 +231,7 @@ public sealed class TrafficRouteWaitTests
         Routes(lifecycle).Add("consul");
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Report(lifecycle, TimeSpan.FromSeconds(10), "eureka");
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.False(wait.IsCompleted);
@@ -258,7 +252,7 @@ public sealed class TrafficRouteWaitTests
         Serve(lifecycle);
         Report(lifecycle, TimeSpan.FromSeconds(1));
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(60));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
@@ -266,20 +260,35 @@ public sealed class TrafficRouteWaitTests
     }
 
     [Fact]
-    public async Task ExtremeMoments_NeitherOverflowNorEndTheWaitEarly()
+    public async Task FarthestMoment_DoesNotOverflow_TheWaitRunsToMaximum()
     {
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         Routes(lifecycle).LetGoBy("far", DateTimeOffset.MaxValue);
-        Routes(lifecycle).LetGoBy("past", DateTimeOffset.MinValue);
         _time.Advance(TimeSpan.FromMilliseconds(59_999));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
         Assert.Equal((TrafficWaitOutcome.MaximumReached, TimeSpan.FromSeconds(60)), (result.Outcome, result.Elapsed));
+    }
+
+    [Fact]
+    public async Task EarliestMoment_DoesNotOverflow_TheWaitEndsAtMinimum()
+    {
+        using TestLifecycle lifecycle = CreateRunning();
+        Serve(lifecycle);
+
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
+        Routes(lifecycle).LetGoBy("past", DateTimeOffset.MinValue);
+        _time.Advance(TimeSpan.FromMilliseconds(4_999));
+        Assert.False(wait.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        TrafficWaitResult result = await wait.WaitAsync(Safety);
+
+        Assert.Equal((TrafficWaitOutcome.RoutesLetGo, TimeSpan.FromSeconds(5)), (result.Outcome, result.Elapsed));
     }
 
     [Theory]

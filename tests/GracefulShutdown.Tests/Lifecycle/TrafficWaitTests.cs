@@ -31,19 +31,13 @@ public sealed class TrafficWaitTests
         }
     }
 
-    private static Task<TrafficWaitResult> Drain(TestLifecycle lifecycle)
-    {
-        lifecycle.BeginDrain(DrainTrigger.SigTerm);
-        return lifecycle.TrafficWait.WaitAsync();
-    }
-
     [Fact]
     public async Task BusyService_TrafficStopsWithTheDrain_EndsAtMinimum()
     {
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, _ => 300);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromMilliseconds(4999));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -60,7 +54,7 @@ public sealed class TrafficWaitTests
     {
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, _ => 300);
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         // The balancer keeps routing here for 8 s (one request every 10 ms), then stops.
         for (int tick = 0; tick < 800; tick++)
@@ -86,7 +80,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, second => second % 5 == 0 ? 1 : 0);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(14));
         Assert.False(wait.IsCompleted); // 14 s of silence: at one request per 5 s that is not conclusive
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -103,7 +97,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 600, _ => 0);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromMilliseconds(4999));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
@@ -119,7 +113,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 10, _ => 0);
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.False(wait.IsCompleted); // 95 % bound after 20 s of nothing: 0.15 requests/s, 0.75 expected before the maximum
 
@@ -137,7 +131,7 @@ public sealed class TrafficWaitTests
         Serve(lifecycle, 300, _ => 100); // busy for five minutes…
         Serve(lifecycle, 30, second => second % 5 == 0 ? 1 : 0); // …then one request per 5 s in the last 30 s
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         _time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.False(wait.IsCompleted);
@@ -150,7 +144,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, _ => 10); // 10 requests/s: about 0.7 s of silence is conclusive
 
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         for (int tick = 0; tick < 60; tick++) // a balancer still routes here for 6 s
         {
             _time.Advance(TimeSpan.FromMilliseconds(100));
@@ -172,7 +166,7 @@ public sealed class TrafficWaitTests
     {
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, _ => 2);
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         for (int i = 0; i < 30 && !wait.IsCompleted; i++)
         {
@@ -197,7 +191,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, quietHours * 3600, _ => 0); // a tiny rate over the whole history…
         Serve(lifecycle, 60, _ => 3); // …but 3 requests/s over the last minute
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         for (int i = 0; i < 37 && !wait.IsCompleted; i++) // a balancer still routes here: one request every 400 ms, to 14.8 s
         {
@@ -221,7 +215,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 24 * 3600, _ => 0);
         Serve(lifecycle, 60, _ => 3);
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         for (int i = 0; i < 15; i++) // one request every 400 ms for 6 s, then the balancer stops
         {
@@ -243,7 +237,7 @@ public sealed class TrafficWaitTests
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 24 * 3600, _ => 0);
         Serve(lifecycle, 60, second => second == 30 ? 1 : 0); // a caller was here 30 s before the drain
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         TrafficWaitResult result = await WaitToEnd(wait);
         Assert.True(result.Outcome == TrafficWaitOutcome.MaximumReached, $"{result.Outcome} after {result.Elapsed.TotalSeconds} s");
@@ -255,7 +249,7 @@ public sealed class TrafficWaitTests
     {
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle, 60, _ => 300);
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         for (int i = 0; i < 40 && !wait.IsCompleted; i++) // far fewer than 300/s: one balancer still routes here
         {
@@ -277,7 +271,7 @@ public sealed class TrafficWaitTests
         _options.TrafficWait.Maximum = TimeSpan.FromSeconds(6);
         using TestLifecycle lifecycle = CreateRunning();
         _time.Advance(TimeSpan.FromMilliseconds(700)); // 0.7 s of history, no request
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
 
         for (int i = 0; i < 26; i++) // 26 requests during the wait, the last at 5.98 s
         {
@@ -322,7 +316,7 @@ public sealed class TrafficWaitTests
     {
         _options.TrafficWait.Maximum = _options.TrafficWait.Minimum;
         using TestLifecycle lifecycle = CreateRunning();
-        Task<TrafficWaitResult> wait = Drain(lifecycle);
+        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
         using var lastArrival = lifecycle.Collect<double>("graceful_shutdown.traffic_wait.last_arrival");
 
         for (int i = 0; i < 3; i++)
