@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GracefulShutdown.Kubernetes.Testing.Tests;
@@ -387,20 +388,59 @@ public sealed class ApiSemanticsTests
     [Fact]
     public async Task Faults_Delay_HoldsTheAnswerUntilTheDelayPassed()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerRecordingTimeProvider();
         await using var server = await KubernetesApiStandIn.StartAsync(new KubernetesApiStandInOptions { TimeProvider = time });
         using var client = new ApiClient(server);
         server.Faults.Delay = TimeSpan.FromSeconds(10);
 
         Task<HttpResponseMessage> pending = client.Http.GetAsync("api/v1/namespaces/team/pods");
         await server.WaitForCallAsync(c => c.Verb == "list", Fixture.TimeoutToken());
+
+        // The answer waits on this timer (whether the HTTP response has come yet cannot be observed deterministically): armed
+        // before the clock moves, it holds the whole delay, and it fires only once the clock has reached it (FakeTimeProvider
+        // runs timer callbacks inside Advance).
+        ArmedTimer delay = await time.NextTimerAsync();
+        Assert.Equal(TimeSpan.FromSeconds(10), delay.DueTime);
         time.Advance(TimeSpan.FromSeconds(9));
-        bool answeredEarly = pending.IsCompleted;
+        Assert.False(delay.Fired);
         time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(delay.Fired);
         using HttpResponseMessage response = await pending;
 
-        Assert.False(answeredEarly);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A timer armed on <see cref="TimerRecordingTimeProvider"/>: its due time and whether it has fired.</summary>
+    private sealed class ArmedTimer(TimeSpan dueTime)
+    {
+        private int _fired;
+
+        public TimeSpan DueTime => dueTime;
+
+        public bool Fired => Volatile.Read(ref _fired) == 1;
+
+        public void Fire() => Volatile.Write(ref _fired, 1);
+    }
+
+    /// <summary>Fake time that reports each timer armed on it (as Task.Delay(delay, timeProvider) arms one).</summary>
+    private sealed class TimerRecordingTimeProvider : FakeTimeProvider
+    {
+        private readonly Channel<ArmedTimer> _armed = Channel.CreateUnbounded<ArmedTimer>();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var armed = new ArmedTimer(dueTime);
+            ITimer timer = base.CreateTimer(s =>
+            {
+                armed.Fire();
+                callback(s);
+            }, state, dueTime, period);
+            _armed.Writer.TryWrite(armed);
+            return timer;
+        }
+
+        /// <summary>The next timer armed (now or before; the wait is bounded by <see cref="Fixture.Timeout"/>).</summary>
+        public async Task<ArmedTimer> NextTimerAsync() => await _armed.Reader.ReadAsync(Fixture.TimeoutToken());
     }
 
     [Fact]
@@ -431,16 +471,22 @@ public sealed class ApiSemanticsTests
     {
         await using var server = await KubernetesApiStandIn.StartAsync();
         using var client = new ApiClient(server);
+        (int listStatus, _, _) = await client.GetAsync("apis/discovery.k8s.io/v1/namespaces/team/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
+        KubernetesApiCall list = Assert.Single(server.Calls); // recorded by the time the answer came
 
+        // A call already received that does not match does not satisfy the wait (a match among them returns at once).
         Task<KubernetesApiCall> waiting = server.WaitForCallAsync(c => c.Verb == "watch" && c.Resource == "endpointslices", Fixture.TimeoutToken());
         bool seenEarly = waiting.IsCompleted;
         using WatchReader watch = await client.WatchAsync("apis/discovery.k8s.io/v1/namespaces/team/endpointslices?watch=true&labelSelector=kubernetes.io%2Fservice-name%3Dweb");
         KubernetesApiCall call = await waiting;
 
+        Assert.Equal(200, listStatus);
+        Assert.Equal(("list", "endpointslices"), (list.Verb, list.Resource));
         Assert.False(seenEarly);
         Assert.Equal(("GET", "team", "web"), (call.Method, call.Namespace, call.QueryValue("labelSelector")?.Split('=')[1]));
         Assert.Equal("/apis/discovery.k8s.io/v1/namespaces/team/endpointslices", call.Path);
-        Assert.Same(call, Assert.Single(server.Calls));
+        Assert.Equal<KubernetesApiCall>([list, call], server.Calls);
+        Assert.True(list.Sequence < call.Sequence);
     }
 
     [Fact]

@@ -87,6 +87,7 @@ public sealed class KubectlTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, kubectl.ExitCode);
         // kubectl 1.32 adds "(the server has asked for the client to provide credentials)", older ones "(Unauthorized)".
         Assert.Contains("error: You must be logged in to the server (", kubectl.Stderr, StringComparison.Ordinal);
+        Assert.NotEmpty(server.Calls);
         Assert.All(server.Calls, c => Assert.Equal("discovery", c.Verb));
         Log(server);
     }

@@ -7,7 +7,8 @@ namespace GracefulShutdown.Kubernetes.Tests;
 
 /// <summary>
 /// An <see cref="IKubernetesApi"/> whose answers the test scripts, call by call: each call takes the next scripted answer,
-/// or hangs until its token is canceled (an API that does not answer). Every call is recorded and can be awaited.
+/// or hangs until its token is canceled (an API that does not answer). Every call (and the token it received) is recorded and can
+/// be awaited.
 /// </summary>
 internal sealed class FakeKubernetesApi : IKubernetesApi
 {
@@ -17,6 +18,7 @@ internal sealed class FakeKubernetesApi : IKubernetesApi
     private readonly Queue<Func<CancellationToken, Task<object>>> _sliceLists = new();
     private readonly Queue<Func<CancellationToken, Task<object>>> _sliceWatches = new();
     private readonly List<string> _calls = [];
+    private readonly List<CancellationToken> _tokens = [];
     private readonly List<(Func<string, bool> Match, TaskCompletionSource Seen)> _waiters = [];
 
     public IReadOnlyList<string> Calls
@@ -26,6 +28,18 @@ internal sealed class FakeKubernetesApi : IKubernetesApi
             lock (_sync)
             {
                 return [.. _calls];
+            }
+        }
+    }
+
+    /// <summary>Gets the token each call received, in the order of <see cref="Calls"/>.</summary>
+    public IReadOnlyList<CancellationToken> Tokens
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return [.. _tokens];
             }
         }
     }
@@ -111,6 +125,7 @@ internal sealed class FakeKubernetesApi : IKubernetesApi
         lock (_sync)
         {
             _calls.Add(call);
+            _tokens.Add(cancellationToken);
             foreach ((Func<string, bool> match, TaskCompletionSource tcs) in _waiters.ToList())
             {
                 if (match(call))

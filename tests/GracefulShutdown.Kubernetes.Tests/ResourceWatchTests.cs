@@ -197,9 +197,15 @@ public sealed class ResourceWatchTests : IAsyncDisposable
         Start();
 
         await _api.WhenCalled("watch pods").WaitAsync(Safety);
-        _time.Advance(TimeSpan.FromSeconds(69));
-        Assert.False(_time.TryTakeWait(out _));
-        _time.Advance(TimeSpan.FromSeconds(1));
+        CancellationToken watch = _api.Tokens[1];
+
+        // The bound cancels the call's token inside Advance (FakeTimeProvider runs timer callbacks, and so token callbacks, there).
+        TimeSpan bound = _options.WatchTimeout + _options.RequestTimeout;
+        Assert.Equal(TimeSpan.FromSeconds(70), bound);
+        _time.Advance(bound - TimeSpan.FromMilliseconds(1));
+        Assert.False(watch.IsCancellationRequested);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(watch.IsCancellationRequested);
 
         Assert.Equal(TimeSpan.FromSeconds(1), await _time.NextWaitAsync());
         Assert.Contains("(timed_out)", Assert.Single(Logged(502)).Message, StringComparison.Ordinal);

@@ -7,18 +7,21 @@ namespace GracefulShutdown.Kubernetes.Tests;
 
 /// <summary>
 /// Fake time that reports each wait the code under test arms (a retry delay), so a test advances the clock only once the loop
-/// waits. Timeouts (<see cref="CancellationTokenSource"/>(delay, timeProvider) passes itself as the timer's state) are reported
-/// apart.
+/// waits. Timeouts (<see cref="CancellationTokenSource"/>(delay, timeProvider) passes itself as the timer's state) are not waits:
+/// they are not reported.
 /// </summary>
 internal sealed class WaitReportingTimeProvider() : FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero))
 {
     private readonly Channel<TimeSpan> _waits = Channel.CreateUnbounded<TimeSpan>();
-    private readonly Channel<TimeSpan> _timeouts = Channel.CreateUnbounded<TimeSpan>();
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         ITimer timer = base.CreateTimer(callback, state, dueTime, period);
-        (state is CancellationTokenSource ? _timeouts : _waits).Writer.TryWrite(dueTime);
+        if (state is not CancellationTokenSource)
+        {
+            _waits.Writer.TryWrite(dueTime);
+        }
+
         return timer;
     }
 
