@@ -259,36 +259,24 @@ public sealed class TrafficRouteWaitTests
         Assert.Equal(TrafficWaitOutcome.MaximumReached, result.Outcome);
     }
 
-    [Fact]
-    public async Task FarthestMoment_DoesNotOverflow_TheWaitRunsToMaximum()
+    /// <summary>The farthest moment runs the wait to Maximum; the earliest ends it at Minimum: each alone, neither overflows.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ExtremeMoment_DoesNotOverflow(bool farthest)
     {
+        (TrafficWaitOutcome outcome, int endsAtSeconds) = farthest ? (TrafficWaitOutcome.MaximumReached, 60) : (TrafficWaitOutcome.RoutesLetGo, 5);
         using TestLifecycle lifecycle = CreateRunning();
         Serve(lifecycle);
 
         Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
-        Routes(lifecycle).LetGoBy("far", DateTimeOffset.MaxValue);
-        _time.Advance(TimeSpan.FromMilliseconds(59_999));
+        Routes(lifecycle).LetGoBy("extreme", farthest ? DateTimeOffset.MaxValue : DateTimeOffset.MinValue);
+        _time.Advance(TimeSpan.FromSeconds(endsAtSeconds) - TimeSpan.FromMilliseconds(1));
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         TrafficWaitResult result = await wait.WaitAsync(Safety);
 
-        Assert.Equal((TrafficWaitOutcome.MaximumReached, TimeSpan.FromSeconds(60)), (result.Outcome, result.Elapsed));
-    }
-
-    [Fact]
-    public async Task EarliestMoment_DoesNotOverflow_TheWaitEndsAtMinimum()
-    {
-        using TestLifecycle lifecycle = CreateRunning();
-        Serve(lifecycle);
-
-        Task<TrafficWaitResult> wait = lifecycle.DrainOnSigTermAsync();
-        Routes(lifecycle).LetGoBy("past", DateTimeOffset.MinValue);
-        _time.Advance(TimeSpan.FromMilliseconds(4_999));
-        Assert.False(wait.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        TrafficWaitResult result = await wait.WaitAsync(Safety);
-
-        Assert.Equal((TrafficWaitOutcome.RoutesLetGo, TimeSpan.FromSeconds(5)), (result.Outcome, result.Elapsed));
+        Assert.Equal((outcome, TimeSpan.FromSeconds(endsAtSeconds)), (result.Outcome, result.Elapsed));
     }
 
     [Theory]
