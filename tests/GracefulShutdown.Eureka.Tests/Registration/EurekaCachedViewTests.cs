@@ -24,11 +24,17 @@ public sealed class EurekaCachedViewTests : IDisposable
 
     public EurekaCachedViewTests()
     {
+        (_view, _reconciler) = CreateView();
+        _h.Handler.Respond = (request, _) => Task.FromResult(Answer(request));
+    }
+
+    /// <summary>A view and the reconciler that drives it, on the harness's options as they are now.</summary>
+    private (EurekaCachedView View, EurekaReconciler Reconciler) CreateView()
+    {
         EurekaInstanceIdentity identity = EurekaInstanceResolver.Resolve(_h.InstanceOptions, "Orders.Api", "/health/ready", []);
         var logger = new FakeLogger<EurekaRegistrationService>(_h.Logs);
-        _view = new EurekaCachedView(_h.Client, _h.Shutdown, _routes, _report, _h.ClientOptions, identity, _h.Time, logger, _h.Metrics);
-        _reconciler = new EurekaReconciler(_h.Client, _h.Shutdown, _h.State, identity, _h.ClientOptions, _h.Time, logger, _view);
-        _h.Handler.Respond = (request, _) => Task.FromResult(Answer(request));
+        var view = new EurekaCachedView(_h.Client, _h.Shutdown, _routes, _report, _h.ClientOptions, identity, _h.Time, logger, _h.Metrics);
+        return (view, new EurekaReconciler(_h.Client, _h.Shutdown, _h.State, identity, _h.ClientOptions, _h.Time, logger, view));
     }
 
     public void Dispose()
@@ -149,10 +155,8 @@ public sealed class EurekaCachedViewTests : IDisposable
     public async Task ReadsOff_NoRouteAdded_NothingRead()
     {
         _h.ClientOptions.CachedViewPollSeconds = 0;
-        EurekaInstanceIdentity identity = EurekaInstanceResolver.Resolve(_h.InstanceOptions, "Orders.Api", "/health/ready", []);
-        var logger = new FakeLogger<EurekaRegistrationService>(_h.Logs);
-        using var view = new EurekaCachedView(_h.Client, _h.Shutdown, _routes, _report, _h.ClientOptions, identity, _h.Time, logger, _h.Metrics);
-        var reconciler = new EurekaReconciler(_h.Client, _h.Shutdown, _h.State, identity, _h.ClientOptions, _h.Time, logger, view);
+        (EurekaCachedView view, EurekaReconciler reconciler) = CreateView();
+        using EurekaCachedView disposing = view;
 
         await reconciler.StepAsync(CancellationToken.None);
         _h.Shutdown.MarkReady();
@@ -170,10 +174,8 @@ public sealed class EurekaCachedViewTests : IDisposable
     {
         _h.ClientOptions.CallerFetchIntervalSeconds = 5;
         _h.ClientOptions.CallerLoadBalancerCacheSeconds = 0;
-        EurekaInstanceIdentity identity = EurekaInstanceResolver.Resolve(_h.InstanceOptions, "Orders.Api", "/health/ready", []);
-        var logger = new FakeLogger<EurekaRegistrationService>(_h.Logs);
-        using var view = new EurekaCachedView(_h.Client, _h.Shutdown, _routes, _report, _h.ClientOptions, identity, _h.Time, logger, _h.Metrics);
-        var reconciler = new EurekaReconciler(_h.Client, _h.Shutdown, _h.State, identity, _h.ClientOptions, _h.Time, logger, view);
+        (EurekaCachedView view, EurekaReconciler reconciler) = CreateView();
+        using EurekaCachedView disposing = view;
         await reconciler.StepAsync(CancellationToken.None);
         _h.Shutdown.MarkReady();
         await reconciler.StepAsync(CancellationToken.None);
